@@ -1,0 +1,10 @@
+"""Collects every app's API routes under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("onecard.accounts.api.urls")),
+    path("", include("onecard.organizations.api.urls")),
+    path("", include("onecard.people.api.urls")),
+    path("", include("onecard.audit.api.urls")),
+]

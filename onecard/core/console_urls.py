@@ -1,0 +1,10 @@
+"""Collects every app's console pages."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("onecard.accounts.console.urls")),
+    path("", include("onecard.organizations.console.urls")),
+    path("", include("onecard.people.console.urls")),
+    path("", include("onecard.audit.console.urls")),
+]

@@ -1,0 +1,32 @@
+"""The console's menu, per role. Only pages a role may use appear."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from onecard.accounts.choices import OPERATOR_STAFF, Role
+
+# (url name, label, roles that see it)
+MENU = [
+    ("console:dashboard", _("Dashboard"), None),
+    ("console:group-customer-list", _("Group customers"),
+     OPERATOR_STAFF | {Role.INTEGRATOR_ENGINEER}),
+    ("console:department-list", _("Departments"), {Role.ENTERPRISE_ADMIN}),
+    ("console:member-list", _("Members"), OPERATOR_STAFF | {Role.ENTERPRISE_ADMIN}),
+    ("console:roster-import", _("Roster import"),
+     {Role.OPERATOR_ADMIN, Role.CUSTOMER_MANAGER, Role.ENTERPRISE_ADMIN}),
+    ("console:audit-list", _("Audit log"), {Role.OPERATOR_ADMIN, Role.ENTERPRISE_ADMIN}),
+    ("console:profile", _("My account"), None),
+]
+
+
+def menu_for(user):
+    items = []
+    for url_name, label, roles in MENU:
+        if roles is not None and user.role not in roles:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:  # an app that has no such page yet
+            continue
+        items.append({"url": url, "label": label, "name": url_name})
+    return items

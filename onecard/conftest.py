@@ -4,6 +4,8 @@ Two group customers, A and B, under different county branches, each with a depar
 members and an enterprise admin; one account per operator-side role.
 """
 
+from io import StringIO
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -19,7 +21,7 @@ PASSWORD = "Correct-horse-42"
 def _compiled_translations():
     from django.core.management import call_command
 
-    call_command("compilemessages_py", verbosity=0)
+    call_command("compilemessages_py", stdout=StringIO())
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,15 @@ def _compiled_translations():
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # Actions called directly speak the active language; requests pick theirs per user.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Hashing strength is Django's concern; the suite only needs passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -168,6 +168,7 @@ USE_TZ = True
 # --- Static files: served by the app itself (WhiteNoise), no CDN --------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 _bootstrap_spec = importlib.util.find_spec("bootstrap_wrapper")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if _bootstrap_spec and _bootstrap_spec.origin:

@@ -26,6 +26,8 @@ from .models import LoginFailure, User
 ACCOUNT_FIELDS = ("username", "role", "display_name", "phone", "email", "language",
                   "branch_id", "group_customer_id", "member_id", "integrator_id", "vendor_id",
                   "is_active")
+# What anyone may change on their own account, whatever their role.
+SELF_SERVICE_FIELDS = {"display_name", "phone", "email", "language"}
 
 
 def _public(user):
@@ -81,7 +83,8 @@ def update_account(*, actor, user, **changes):
     if unknown:
         raise InvalidInput({name: [_("Unknown field.")] for name in sorted(unknown)})
     current = lock_one(User.objects.all(), user.pk)
-    _check_scope(actor, current)
+    if actor is None or actor.pk != current.pk or set(changes) - SELF_SERVICE_FIELDS:
+        _check_scope(actor, current)
     if changes.get("is_active") is False and actor is not None and current.pk == actor.pk:
         raise InvalidInput({"is_active": [_("You cannot deactivate yourself.")]})
     before = _public(current)

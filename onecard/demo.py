@@ -14,6 +14,7 @@ Every demo account has the password ``DEMO_PASSWORD``. Demo data is for trying t
 do not load it into a production database.
 """
 
+import importlib
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ DEMO_PASSWORD = "Demo-Pass-2026"
 OPERATOR_NAME = "OneCard 演示运营商"
 OPERATOR_CODE = "onecard-demo"
 MEMBERS_PER_CUSTOMER = 200
+
+# Later apps add their demo data here: each module has ``load(builder)``, runs after the
+# organizations and people above exist, in this order, inside the same transaction, and must be
+# idempotent like the rest (look up by natural key before creating; count with builder.made).
+DEMO_STEPS = [
+]
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -177,6 +184,8 @@ class _Builder:
         self.summary.created[kind] += 1
         return obj
 
+    made = _made  # the name later demo steps use
+
     def login(self, user, scope):
         self.summary.logins.append(DemoLogin(user.username, str(Role(user.role).label), scope))
         return user
@@ -236,9 +245,17 @@ class _Builder:
         )
         self.account(actor=admin, username="demo_vendor", role=Role.VENDOR_ENGINEER,
                      display_name="孙工", scope=vendor.name, vendor=vendor)
+        # What later demo steps build on.
+        self.operator, self.admin, self.branches = operator, admin, branches
+        self.managers, self.integrator, self.vendor = managers, integrator, vendor
+        self.customers = {}
         for plan in CUSTOMERS:
-            self.customer(plan, admin=admin, branch=branches[plan.county_code],
-                          manager=managers[plan.manager])
+            self.customers[plan.code] = self.customer(
+                plan, admin=admin, branch=branches[plan.county_code],
+                manager=managers[plan.manager],
+            )
+        for step in DEMO_STEPS:
+            importlib.import_module(step).load(self)
         return self.summary
 
     def customer(self, plan, *, admin, branch, manager):
@@ -278,6 +295,7 @@ class _Builder:
         self.account(actor=enterprise_admin, username=plan.member_login, role=Role.MEMBER,
                      display_name=first.name, scope=f"{plan.name} · {first.name}",
                      member=first, group_customer=customer)
+        return customer
 
     def departments(self, plan, customer, actor):
         by_name = {}

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         compiled = 0
-        for locale_dir in settings.LOCALE_PATHS:
+        # The project catalogue plus each app's own (onecard/<app>/locale), which Django also reads.
+        app_locales = sorted(Path(settings.BASE_DIR).glob("*/locale"))
+        for locale_dir in [*settings.LOCALE_PATHS, *app_locales]:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:

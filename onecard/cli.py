@@ -6,6 +6,7 @@
     onecard migrate      apply database migrations
     onecard createadmin  create an operator admin account
     onecard audit verify check the audit log's hash chains
+    onecard ledger verify recompute every wallet balance from the transfers
     onecard <any manage.py command>
 """
 

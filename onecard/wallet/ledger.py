@@ -1,0 +1,343 @@
+"""The posting engine: the only code that writes transfers and changes account totals.
+
+``post`` takes requests (each one client id, one or more linked legs), and inside the caller's
+transaction:
+
+1. locks every account the requests touch, in primary-key order (no deadlocks between posts);
+2. looks the client ids up: a known id answers ``exists`` (same content) or
+   ``exists_with_different_<field>`` and posts nothing;
+3. applies each new request's legs to a working copy of the locked accounts, checking that the
+   accounts are open and of the same group customer, floors, pending and reversal rules and the
+   daily limit; a request whose legs do not all pass is refused whole (linked: all or nothing);
+4. inserts the transfers in one statement and writes the changed account totals in one.
+
+With ``batch=False`` (one online request) a refusal raises and the caller's transaction rolls
+back; with ``batch=True`` (an offline upload) each request gets its own result and refused ones
+leave no trace. The database re-checks what it can (floor check constraint, unique client ids,
+reversed-once, settled-once; on PostgreSQL the commit-time balance trigger).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onecard.core.errors import NotFound
+
+from .choices import AccountStatus, Refusal, TransferPhase
+from .errors import IdempotencyConflict, LedgerRefused
+from .models import Account, Transfer
+
+TOTAL_FIELDS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+STATE_FIELDS = (*TOTAL_FIELDS, "status", "closed_at", "spent_on", "spent_that_day")
+
+
+@dataclass
+class Leg:
+    """One transfer of a request. ``amount=None`` with ``balancing=True`` means "all there is"."""
+
+    debit_id: int
+    credit_id: int
+    amount: int | None
+    balancing: bool = False
+    close_debit: bool = False
+    phase: str = TransferPhase.POSTED
+    pending: Transfer | None = None
+    timeout_at: datetime | None = None
+    reverses: Transfer | None = None
+    # Offline legs may take a purse down to minus its overdraft limit; online ones to zero.
+    offline_floor: bool = False
+    # Instead of ``amount``: what is left of this total after the request's earlier legs (a
+    # purchase paid first from subsidy, the rest from the purse).
+    rest_of: int | None = None
+
+
+@dataclass
+class Request:
+    """One money request: a client id, its kind, the linked legs and what a retry must match."""
+
+    client_id: str
+    kind: str
+    legs: list
+    # What a retry with the same client id must match, e.g. {"amount": 500, "payer": 7}. Keys
+    # are names of ``_stored_summary``; the first that differs names the conflict.
+    compare: dict
+    actor_id: int | None = None
+    terminal_code: str = ""
+    card_number: str = ""
+    offline: bool = False
+    memo: str = ""
+    created_at: datetime | None = None
+    # (member purse account id, amount, business day, daily limit or None)
+    spend: tuple | None = None
+
+
+@dataclass
+class Result:
+    """What happened to one request: ``ok``, ``exists``, ``exists_with_different_<field>`` or
+    ``rejected:<rule>``; ``transfers`` are the request's legs (new or found)."""
+
+    client_id: str
+    status: str
+    transfers: list = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def accepted(self):
+        return self.status in {"ok", "exists"}
+
+
+class _Refused(Exception):
+    def __init__(self, code, message, field=None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def post(group_customer_id, requests, *, batch=False, now=None):
+    """Post ``requests`` for one group customer; return one ``Result`` per request, in order.
+
+    Must run inside the caller's ``transaction.atomic``. Single mode (``batch=False``) raises
+    ``LedgerRefused`` / ``IdempotencyConflict`` instead of returning a refusal.
+    """
+    now = now or timezone.now()
+    accounts = _lock_accounts(group_customer_id, requests)
+    existing = _existing_legs(group_customer_id, [r.client_id for r in requests])
+    state = {pk: {name: getattr(a, name) for name in STATE_FIELDS} for pk, a in accounts.items()}
+    ctx = _Context(accounts, state, now)
+    seen = {}
+    results, new_transfers, owners = [], [], []
+    for request in requests:
+        if request.client_id in existing:
+            result = _answer_retry(request, existing[request.client_id])
+        elif request.client_id in seen:
+            first = seen[request.client_id]
+            differing = _first_difference(request.compare, first.compare)
+            status = f"exists_with_different_{differing}" if differing else "exists"
+            result = Result(request.client_id, status)
+            owners.append((result, first))
+        else:
+            seen[request.client_id] = request
+            try:
+                transfers = _apply(request, ctx)
+            except _Refused as refused:
+                if not batch:
+                    raise LedgerRefused(refused.message, code=refused.code, field=refused.field)
+                result = Result(request.client_id, f"rejected:{refused.code}",
+                                message=refused.message)
+            else:
+                result = Result(request.client_id, "ok", transfers)
+                new_transfers.extend(transfers)
+        if not batch and result.status.startswith("exists_with_different_"):
+            name = result.status.removeprefix("exists_with_different_")
+            raise IdempotencyConflict(
+                _("This client id was already used for a request with a different %(field)s.")
+                % {"field": name}, field=name)
+        results.append(result)
+    if new_transfers:
+        Transfer.objects.bulk_create(new_transfers)
+        changed = [a for pk, a in accounts.items() if _changed(a, state[pk])]
+        for account in changed:
+            for name in STATE_FIELDS:
+                setattr(account, name, state[account.pk][name])
+        if changed:
+            Account.objects.bulk_update(changed, list(STATE_FIELDS))
+    for result, first in owners:  # duplicates inside one batch answer with the first's legs
+        result.transfers = next(r.transfers for r in results if r.client_id == first.client_id)
+    return results
+
+
+def _lock_accounts(group_customer_id, requests):
+    ids = sorted({pk for r in requests for leg in r.legs for pk in (leg.debit_id, leg.credit_id)})
+    rows = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    accounts = {a.pk: a for a in rows}
+    for pk in ids:
+        account = accounts.get(pk)
+        if account is None or account.group_customer_id != group_customer_id:
+            raise NotFound(f"Account {pk}")
+    return accounts
+
+
+def _existing_legs(group_customer_id, client_ids):
+    found = {}
+    rows = Transfer.objects.filter(group_customer_id=group_customer_id,
+                                   client_id__in=set(client_ids)).order_by("client_id", "leg")
+    for transfer in rows:
+        found.setdefault(transfer.client_id, []).append(transfer)
+    return found
+
+
+def _stored_summary(legs, wanted):
+    first = legs[0]
+    summary = {
+        "amount": sum(t.amount for t in legs),
+        "kind": first.kind,
+        "debit_account": first.debit_account_id,
+        "credit_account": first.credit_account_id,
+        "reverses": first.reverses_id,
+        "pending": first.pending_id,
+        "terminal": first.terminal_code,
+        "card": first.card_number,
+    }
+    if "payer" in wanted:
+        summary["payer"] = (Account.objects.filter(pk=first.debit_account_id)
+                            .values_list("member_id", flat=True).first())
+    return summary
+
+
+def _first_difference(wanted, have):
+    for name, value in wanted.items():
+        if have.get(name) != value:
+            return name
+    return None
+
+
+def _answer_retry(request, legs):
+    differing = _first_difference(request.compare, _stored_summary(legs, request.compare))
+    if differing:
+        return Result(request.client_id, f"exists_with_different_{differing}", legs)
+    return Result(request.client_id, "exists", legs)
+
+
+def _changed(account, values):
+    return any(getattr(account, name) != values[name] for name in STATE_FIELDS)
+
+
+def _available(values):
+    return values["credits_posted"] - values["debits_posted"] - values["debits_pending"]
+
+
+@dataclass
+class _Context:
+    """The locked accounts, their working totals, and the transfers this post has already
+    settled or reversed (so two requests of one batch cannot both claim the same one)."""
+
+    accounts: dict
+    state: dict
+    now: datetime
+    claimed: set = field(default_factory=set)
+
+
+def _apply(request, ctx):
+    """Apply the request's legs to the working state (all or nothing); return unsaved transfers."""
+    touched = {pk for leg in request.legs for pk in (leg.debit_id, leg.credit_id)}
+    saved = {pk: dict(ctx.state[pk]) for pk in touched}
+    claimed = set(ctx.claimed)
+    try:
+        transfers = []
+        for leg in request.legs:
+            transfer = _apply_leg(request, len(transfers), leg, ctx,
+                                  sum(t.amount for t in transfers))
+            # A leg with nothing to move is left out, unless it closes an account or settles a
+            # hold (a void moves nothing by definition).
+            if transfer.amount or leg.close_debit or leg.pending is not None:
+                transfers.append(transfer)
+        if not transfers:
+            raise _Refused(Refusal.INSUFFICIENT_FUNDS, _("Nothing to move."), field="amount")
+        if request.spend:
+            _count_spending(request.spend, ctx.state)
+        return transfers
+    except _Refused:
+        ctx.state.update(saved)
+        ctx.claimed = claimed
+        raise
+
+
+def _apply_leg(request, index, leg, ctx, moved_so_far):
+    accounts, state, now = ctx.accounts, ctx.state, ctx.now
+    debit, credit = state[leg.debit_id], state[leg.credit_id]
+    for values, pk in ((debit, leg.debit_id), (credit, leg.credit_id)):
+        if values["status"] != AccountStatus.OPEN:
+            raise _Refused(Refusal.ACCOUNT_CLOSED,
+                           _("Account %(account)s is closed.") % {"account": accounts[pk]})
+    amount = leg.amount if leg.rest_of is None else leg.rest_of - moved_so_far
+    if leg.phase in (TransferPhase.POST_PENDING, TransferPhase.VOID_PENDING):
+        amount = _settle_pending(leg, debit, credit, ctx)
+    elif leg.balancing:
+        room = max(_available(debit), 0)
+        amount = room if amount is None else min(amount, room)
+    if leg.reverses is not None:
+        _check_reversal(leg, amount, ctx)
+    if leg.phase == TransferPhase.PENDING:
+        debit["debits_pending"] += amount
+        credit["credits_pending"] += amount
+    elif leg.phase != TransferPhase.VOID_PENDING:
+        debit["debits_posted"] += amount
+        credit["credits_posted"] += amount
+    debit_account = accounts[leg.debit_id]
+    if debit_account.floor_enforced:
+        floor = -debit_account.overdraft_limit if leg.offline_floor else 0
+        if _available(debit) < floor:
+            raise _Refused(Refusal.INSUFFICIENT_FUNDS,
+                           _("Insufficient funds: %(account)s holds %(available)s fen.")
+                           % {"account": debit_account,
+                              "available": _available(debit) + amount},
+                           field="amount")
+    if leg.close_debit:
+        if debit["debits_pending"] or debit["credits_pending"]:
+            raise _Refused(Refusal.PENDING_ALREADY_RESOLVED,
+                           _("Account %(account)s has pending transfers and cannot close.")
+                           % {"account": debit_account})
+        debit["status"], debit["closed_at"] = AccountStatus.CLOSED, now
+    return Transfer(
+        group_customer_id=debit_account.group_customer_id, client_id=request.client_id,
+        leg=index, debit_account_id=leg.debit_id, credit_account_id=leg.credit_id,
+        amount=amount, kind=request.kind, phase=leg.phase,
+        pending=leg.pending, timeout_at=leg.timeout_at, reverses=leg.reverses,
+        actor_id=request.actor_id, terminal_code=request.terminal_code,
+        card_number=request.card_number, offline=request.offline, memo=request.memo,
+        created_at=request.created_at or now,
+    )
+
+
+def _settle_pending(leg, debit, credit, ctx):
+    """Release a pending transfer's hold; return the amount to post (0 for a void)."""
+    pending = leg.pending
+    key = ("pending", pending.pk)
+    if key in ctx.claimed or Transfer.objects.filter(pending=pending).exists():
+        raise _Refused(Refusal.PENDING_ALREADY_RESOLVED,
+                       _("This pending transfer was already posted or voided."))
+    ctx.claimed.add(key)
+    if (leg.phase == TransferPhase.POST_PENDING and pending.timeout_at
+            and ctx.now >= pending.timeout_at):
+        raise _Refused(Refusal.PENDING_EXPIRED, _("This pending transfer has timed out."))
+    amount = pending.amount if leg.amount is None else leg.amount
+    if amount > pending.amount:
+        raise _Refused(Refusal.POST_EXCEEDS_PENDING,
+                       _("Cannot post %(amount)s fen of a %(held)s fen hold.")
+                       % {"amount": amount, "held": pending.amount}, field="amount")
+    debit["debits_pending"] -= pending.amount
+    credit["credits_pending"] -= pending.amount
+    return 0 if leg.phase == TransferPhase.VOID_PENDING else amount
+
+
+def _check_reversal(leg, amount, ctx):
+    original = leg.reverses
+    key = ("reverses", original.pk)
+    if key in ctx.claimed or Transfer.objects.filter(reverses=original).exists():
+        raise _Refused(Refusal.ALREADY_REVERSED, _("This transfer was already reversed."))
+    ctx.claimed.add(key)
+    if amount > original.amount:
+        raise _Refused(Refusal.REVERSAL_EXCEEDS_TRANSFER,
+                       _("Cannot reverse %(amount)s fen of a %(moved)s fen transfer.")
+                       % {"amount": amount, "moved": original.amount}, field="amount")
+
+
+def _count_spending(spend, state):
+    account_id, amount, day, daily_limit = spend
+    values = state[account_id]
+    spent = values["spent_that_day"] if values["spent_on"] == day else 0
+    if daily_limit is not None and spent + amount > daily_limit:
+        raise _Refused(Refusal.LIMIT_DAILY,
+                       _("Daily spending limit of %(limit)s fen reached (%(spent)s spent today).")
+                       % {"limit": daily_limit, "spent": spent}, field="amount")
+    values["spent_on"], values["spent_that_day"] = day, spent + amount
+
+
+def is_duplicate_client_id(error):
+    """Whether an IntegrityError is the unique client id (a concurrent first request won)."""
+    text = str(error)
+    return isinstance(error, IntegrityError) and (
+        "wallet_transfer_unique_client_id" in text
+        or "wallet_transfer.group_customer_id, wallet_transfer.client_id" in text)

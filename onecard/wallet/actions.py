@@ -13,7 +13,7 @@ result (``Result.status == "exists"``); the same id with different content is re
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,19 +71,23 @@ def _require_staff(actor):
         raise NotAllowed(_("Your role may not move money."))
 
 
-def _submit(group_customer_id, request, *, audit=None, now=None):
+def _submit(group_customer_id, request, *, audit=None, now=None, lock=None):
     """Post one request atomically and answer its ``Result``.
 
     A concurrent request with the same client id can win the race to insert; then this one's
     transaction fails on the unique constraint and the retry is answered from what committed.
     ``audit(result)`` runs inside the transaction when the request posted something new.
+    ``lock()`` (optional) locks accounts first and fills in the request's legs from them.
     """
     try:
         with transaction.atomic():
-            result = ledger.post(group_customer_id, [request], now=now)[0]
+            locked = lock() if lock is not None else None
+            result = ledger.post(group_customer_id, [request], now=now, locked=locked)[0]
             if audit is not None and result.status == "ok":
                 audit(result)
             return result
+    except ledger.ClientIdRace:
+        pass
     except IntegrityError as error:
         if not ledger.is_duplicate_client_id(error):
             raise Conflict(_("The ledger refused this request."), code="ledger_constraint")
@@ -124,8 +128,16 @@ def purses_of(member):
 
 
 def policy_for(group_customer_id, category):
-    return SpendingPolicy.objects.filter(group_customer_id=group_customer_id,
-                                         category=category).first()
+    """The member category's limits, or None. Hand-written SQL: it is on every purchase."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT per_transaction_limit, daily_limit, pin_threshold FROM wallet_spendingpolicy "
+            "WHERE group_customer_id = %s AND category = %s", [group_customer_id, category])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return SpendingPolicy(group_customer_id=group_customer_id, category=category,
+                          per_transaction_limit=row[0], daily_limit=row[1], pin_threshold=row[2])
 
 
 # --- Opening accounts -----------------------------------------------------------------------
@@ -302,19 +314,27 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
         raise InvalidInput({"merchant_account": [_("Purchases pay a merchant account.")]})
     policy = policy_for(member.group_customer_id, member.category)
     _check_policy(policy, amount, pin_verified)
-    purse, subsidy = purses_of(member)
     today = timezone.localdate(created_at or timezone.now())
     request = Request(
-        client_id=client_id, kind=TransferKind.PURCHASE,
-        legs=[Leg(subsidy.pk, merchant_account.pk, amount, balancing=True),
-              Leg(purse.pk, merchant_account.pk, None, rest_of=amount)],
+        client_id=client_id, kind=TransferKind.PURCHASE, legs=[],
         compare={"amount": amount, "kind": TransferKind.PURCHASE, "payer": member.pk,
                  "credit_account": merchant_account.pk},
         actor_id=getattr(_person(actor), "pk", None), terminal_code=terminal_code,
         card_number=card_number, created_at=created_at,
-        spend=(purse.pk, amount, today, policy.daily_limit if policy else None),
     )
-    return _submit(member.group_customer_id, request)
+
+    def lock():
+        # One statement finds and locks both purses and the merchant account, in id order.
+        accounts = ledger.lock_purse_and(member.pk, [merchant_account.pk])
+        kinds = {a.kind: a.pk for a in accounts.values() if a.member_id == member.pk}
+        if len(kinds) != 2:
+            raise InvalidInput({"member": [_("This member has no purse.")]})
+        purse, subsidy = kinds[AccountKind.MEMBER_PURSE], kinds[AccountKind.SUBSIDY_PURSE]
+        request.legs = [Leg(subsidy, merchant_account.pk, amount, balancing=True),
+                        Leg(purse, merchant_account.pk, None, rest_of=amount)]
+        request.spend = (purse, amount, today, policy.daily_limit if policy else None)
+        return accounts
+    return _submit(member.group_customer_id, request, lock=lock)
 
 
 def _check_policy(policy, amount, pin_verified):
@@ -574,7 +594,6 @@ def expire_holds(*, now=None):
 # --- Offline purchases (the terminal gateway's batch upload) ----------------------------------
 
 
-@transaction.atomic
 def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
                              terminal_code=""):
     """Post a terminal's batch of offline purchases; one ``Result`` per record.
@@ -582,23 +601,47 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
     Each record is a dict: ``client_id``, ``member`` (a Member), ``amount``, ``created_at``,
     ``card_number``. Offline purchases may take a purse below zero down to its overdraft limit;
     the per-transaction and daily offline limits of the member's category apply. A record that
-    cannot post is ``rejected:<rule>`` and the rest still post.
+    cannot post is ``rejected:<rule>`` and the rest still post. Atomic: the batch commits
+    whole (the results of records refused stay refused).
     """
     if merchant_account.group_customer_id != group_customer_id:
         raise InvalidInput({"merchant_account": [_("Unknown merchant account.")]})
-    members = {r["member"].pk: r["member"] for r in records}
-    purses = {}
-    for account in Account.objects.filter(member_id__in=members, kind__in=PURSE_KINDS):
-        purses[(account.member_id, account.kind)] = account
-    policies = {p.category: p for p in
-                SpendingPolicy.objects.filter(group_customer_id=group_customer_id)}
+    policies = {row[0]: row[1:] for row in SpendingPolicy.objects.filter(
+        group_customer_id=group_customer_id).values_list(
+        "category", "offline_per_transaction_limit", "offline_daily_limit")}
+    member_ids = sorted({r["member"].pk for r in records})
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                # One statement finds and locks every purse of the batch and the merchant.
+                locked = ledger.lock_purses_and(member_ids, [merchant_account.pk])
+                purses = {(a.member_id, a.kind): a.pk for a in locked.values() if a.member_id}
+                requests, early = _offline_requests(records, purses, policies, merchant_account,
+                                                    terminal_code)
+                posted = ledger.post(group_customer_id, [r for _i, r in requests], batch=True,
+                                     locked=locked)
+            break
+        except ledger.ClientIdRace:
+            continue  # another upload of the same records committed first: look again
+    else:
+        raise Conflict(_("This batch keeps racing another upload; send it again."),
+                       code="ledger_busy")
+    by_index = dict(zip([i for i, _r in requests], posted, strict=True))
+    by_index.update(early)
+    return [by_index[i] for i in range(len(records))]
+
+
+def _offline_requests(records, purses, policies, merchant_account, terminal_code):
     requests, early = [], {}
     for index, record in enumerate(records):
-        member = record["member"]
-        policy = policies.get(member.category)
-        amount = record["amount"]
-        limit = policy.offline_per_transaction_limit if policy else None
-        if limit is not None and amount > limit:
+        member, amount = record["member"], record["amount"]
+        try:
+            fen(amount)
+        except ValueError:
+            early[index] = ledger.Result(record["client_id"], "rejected:bad_amount")
+            continue
+        per_transaction, daily = policies.get(member.category, (None, None))
+        if per_transaction is not None and amount > per_transaction:
             early[index] = ledger.Result(record["client_id"], f"rejected:{Refusal.OFFLINE_LIMIT}")
             continue
         purse = purses.get((member.pk, AccountKind.MEMBER_PURSE))
@@ -609,19 +652,15 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
         created_at = record.get("created_at")
         requests.append((index, Request(
             client_id=record["client_id"], kind=TransferKind.PURCHASE,
-            legs=[Leg(subsidy.pk, merchant_account.pk, amount, balancing=True),
-                  Leg(purse.pk, merchant_account.pk, None, rest_of=amount, offline_floor=True)],
+            legs=[Leg(subsidy, merchant_account.pk, amount, balancing=True),
+                  Leg(purse, merchant_account.pk, None, rest_of=amount, offline_floor=True)],
             compare={"amount": amount, "kind": TransferKind.PURCHASE, "payer": member.pk,
                      "credit_account": merchant_account.pk},
             terminal_code=terminal_code, card_number=record.get("card_number", ""),
             offline=True, created_at=created_at,
-            spend=(purse.pk, amount, timezone.localdate(created_at or timezone.now()),
-                   policy.offline_daily_limit if policy else None),
+            spend=(purse, amount, timezone.localdate(created_at or timezone.now()), daily),
         )))
-    posted = ledger.post(group_customer_id, [r for _i, r in requests], batch=True)
-    by_index = dict(zip([i for i, _r in requests], posted, strict=True))
-    by_index.update(early)
-    return [by_index[i] for i in range(len(records))]
+    return requests, early
 
 
 __all__ = [

@@ -20,13 +20,13 @@ reversed-once, settled-once; on PostgreSQL the commit-time balance trigger).
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onecard.core.errors import NotFound
 
-from .choices import AccountStatus, Refusal, TransferPhase
+from .choices import AccountKind, AccountStatus, Refusal, TransferPhase
 from .errors import IdempotencyConflict, LedgerRefused
 from .models import Account, Transfer
 
@@ -95,30 +95,39 @@ class _Refused(Exception):
         self.code, self.message, self.field = code, message, field
 
 
-def post(group_customer_id, requests, *, batch=False, now=None):
+class ClientIdRace(Exception):
+    """Another transaction committed one of these client ids after we looked: the caller must
+    roll back (raising this out of its atomic block does) and answer from what committed."""
+
+
+def post(group_customer_id, requests, *, batch=False, now=None, locked=None):
     """Post ``requests`` for one group customer; return one ``Result`` per request, in order.
 
     Must run inside the caller's ``transaction.atomic``. Single mode (``batch=False``) raises
-    ``LedgerRefused`` / ``IdempotencyConflict`` instead of returning a refusal.
+    ``LedgerRefused`` / ``IdempotencyConflict`` instead of returning a refusal. ``locked``:
+    accounts the caller already locked in this transaction (``lock_purse_and``).
     """
     now = now or timezone.now()
-    accounts = _lock_accounts(group_customer_id, requests)
+    accounts = _lock_accounts(group_customer_id, requests, locked)
     existing = _existing_legs(group_customer_id, [r.client_id for r in requests])
     state = {pk: {name: getattr(a, name) for name in STATE_FIELDS} for pk, a in accounts.items()}
     ctx = _Context(accounts, state, now)
     seen = {}
-    results, new_transfers, owners = [], [], []
+    results, new_transfers = [], []
     for request in requests:
         if request.client_id in existing:
             result = _answer_retry(request, existing[request.client_id])
         elif request.client_id in seen:
-            first = seen[request.client_id]
+            first, first_result = seen[request.client_id]
             differing = _first_difference(request.compare, first.compare)
-            status = f"exists_with_different_{differing}" if differing else "exists"
-            result = Result(request.client_id, status)
-            owners.append((result, first))
+            if differing:
+                result = Result(request.client_id, f"exists_with_different_{differing}")
+            elif first_result.accepted:
+                result = Result(request.client_id, "exists", first_result.transfers)
+            else:  # the same request again: the same refusal
+                result = Result(request.client_id, first_result.status,
+                                message=first_result.message)
         else:
-            seen[request.client_id] = request
             try:
                 transfers = _apply(request, ctx)
             except _Refused as refused:
@@ -129,6 +138,7 @@ def post(group_customer_id, requests, *, batch=False, now=None):
             else:
                 result = Result(request.client_id, "ok", transfers)
                 new_transfers.extend(transfers)
+            seen[request.client_id] = (request, result)
         if not batch and result.status.startswith("exists_with_different_"):
             name = result.status.removeprefix("exists_with_different_")
             raise IdempotencyConflict(
@@ -136,22 +146,81 @@ def post(group_customer_id, requests, *, batch=False, now=None):
                 % {"field": name}, field=name)
         results.append(result)
     if new_transfers:
-        Transfer.objects.bulk_create(new_transfers)
+        _insert_transfers(new_transfers)
         changed = [a for pk, a in accounts.items() if _changed(a, state[pk])]
-        for account in changed:
-            for name in STATE_FIELDS:
-                setattr(account, name, state[account.pk][name])
         if changed:
-            Account.objects.bulk_update(changed, list(STATE_FIELDS))
-    for result, first in owners:  # duplicates inside one batch answer with the first's legs
-        result.transfers = next(r.transfers for r in results if r.client_id == first.client_id)
+            _write_accounts(changed, state, now)
     return results
 
 
-def _lock_accounts(group_customer_id, requests):
+# The hot path is hand-written SQL: the ORM's query building costs more than the database
+# work of a purchase (docs/benchmarks.md).
+LOCKED_COLUMNS = ("id", "group_customer_id", "kind", "member_id", "merchant_id", "code",
+                  "floor_enforced", "overdraft_limit", "status", "debits_posted",
+                  "credits_posted", "debits_pending", "credits_pending", "spent_on",
+                  "spent_that_day")
+
+
+class LockedAccount:
+    """The locked row of an account, as the engine needs it (cheaper than a model instance)."""
+
+    __slots__ = (*LOCKED_COLUMNS, "closed_at")
+
+    def __init__(self, row):
+        for name, value in zip(LOCKED_COLUMNS, row, strict=True):
+            setattr(self, name, value)
+        self.floor_enforced = bool(self.floor_enforced)
+        self.closed_at = None
+
+    @property
+    def pk(self):
+        return self.id
+
+    def __str__(self):
+        label = AccountKind(self.kind).label
+        return f"{label} {self.code} #{self.id}" if self.code else f"{label} #{self.id}"
+
+
+def lock_accounts(where, params):
+    """Lock the accounts matching the SQL ``where`` in id order; return them by id."""
+    # Only constants and "%s" placeholders are interpolated; values travel as parameters.
+    sql = (f"SELECT {', '.join(LOCKED_COLUMNS)} FROM wallet_account WHERE {where} "  # noqa: S608
+           "ORDER BY id" + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {row[0]: LockedAccount(row) for row in rows}
+
+
+def lock_purse_and(member_id, other_ids):
+    """Lock a member's purse and subsidy purse plus the accounts ``other_ids``, in id order."""
+    return lock_purses_and([member_id], other_ids)
+
+
+def lock_purses_and(member_ids, other_ids):
+    """Lock the purses of ``member_ids`` plus the accounts ``other_ids``, in id order."""
+    return lock_accounts(
+        f"(member_id {_in(member_ids)} AND kind IN ('member_purse', 'subsidy_purse')) "
+        f"OR id {_in(other_ids)}", [*_in_params(member_ids), *_in_params(other_ids)])
+
+
+def _in(values):
+    """``IN (%s, …)``, or on PostgreSQL ``= ANY(%s)`` with one array parameter (short SQL)."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)"
+    return "IN (" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _in_params(values):
+    return [list(values)] if connection.vendor == "postgresql" else list(values)
+
+
+def _lock_accounts(group_customer_id, requests, locked=None):
     ids = sorted({pk for r in requests for leg in r.legs for pk in (leg.debit_id, leg.credit_id)})
-    rows = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    accounts = {a.pk: a for a in rows}
+    accounts = dict(locked or {})
+    missing = [pk for pk in ids if pk not in accounts]
+    if missing:
+        accounts.update(lock_accounts(f"id {_in(missing)}", _in_params(missing)))
     for pk in ids:
         account = accounts.get(pk)
         if account is None or account.group_customer_id != group_customer_id:
@@ -160,12 +229,98 @@ def _lock_accounts(group_customer_id, requests):
 
 
 def _existing_legs(group_customer_id, client_ids):
+    client_ids = sorted(set(client_ids))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT client_id FROM wallet_transfer WHERE "  # noqa: S608
+                       f"group_customer_id = %s AND client_id {_in(client_ids)}",
+                       [group_customer_id, *_in_params(client_ids)])
+        known = [row[0] for row in cursor.fetchall()]
     found = {}
-    rows = Transfer.objects.filter(group_customer_id=group_customer_id,
-                                   client_id__in=set(client_ids)).order_by("client_id", "leg")
-    for transfer in rows:
-        found.setdefault(transfer.client_id, []).append(transfer)
+    if known:  # a retry: rare, so the ORM may fetch the whole rows
+        rows = Transfer.objects.filter(group_customer_id=group_customer_id,
+                                       client_id__in=known).order_by("client_id", "leg")
+        for transfer in rows:
+            found.setdefault(transfer.client_id, []).append(transfer)
     return found
+
+
+TRANSFER_COLUMNS = ("group_customer_id", "client_id", "leg", "debit_account_id",
+                    "credit_account_id", "amount", "kind", "phase", "pending_id", "timeout_at",
+                    "reverses_id", "actor_id", "terminal_code", "card_number", "offline", "memo",
+                    "created_at")
+INSERT_CHUNK = 500
+
+
+TRANSFER_TYPES = ("bigint", "varchar", "smallint", "bigint", "bigint", "bigint", "varchar",
+                  "varchar", "bigint", "timestamptz", "bigint", "bigint", "varchar", "varchar",
+                  "boolean", "varchar", "timestamptz")
+
+
+def _insert_transfers(transfers):
+    """Insert in multi-row statements; a client id that exists by now raises ClientIdRace.
+
+    PostgreSQL gets one array per column (``unnest``): a short statement, whatever the batch.
+    """
+    ops = connection.ops
+    datetimes = {"timeout_at", "created_at"}
+    postgres = connection.vendor == "postgresql"
+    row_marks = "(" + ", ".join(["%s"] * len(TRANSFER_COLUMNS)) + ")"
+    for start in range(0, len(transfers), INSERT_CHUNK):
+        chunk = transfers[start:start + INSERT_CHUNK]
+        rows = [[ops.adapt_datetimefield_value(getattr(t, name)) if name in datetimes
+                 else getattr(t, name) for name in TRANSFER_COLUMNS] for t in chunk]
+        if postgres:
+            arrays = ", ".join(f"%s::{kind}[]" for kind in TRANSFER_TYPES)
+            source = f"SELECT * FROM unnest({arrays})"  # noqa: S608
+            params = [list(column) for column in zip(*rows, strict=True)]
+        else:
+            source = "VALUES " + ", ".join([row_marks] * len(chunk))
+            params = [value for row in rows for value in row]
+        sql = (f"INSERT INTO wallet_transfer ({', '.join(TRANSFER_COLUMNS)}) "  # noqa: S608
+               f"{source} ON CONFLICT (group_customer_id, client_id, leg) DO NOTHING "
+               "RETURNING id, client_id, leg")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = {(client_id, leg): pk for pk, client_id, leg in cursor.fetchall()}
+        if len(ids) != len(chunk):
+            raise ClientIdRace()
+        for transfer in chunk:
+            transfer.pk = ids[(transfer.client_id, transfer.leg)]
+            transfer._state.adding = False
+
+
+def _write_accounts(changed, state, now):
+    """One UPDATE for all changed accounts (values joined from a VALUES list or, on
+    PostgreSQL, from one array per column)."""
+    ops = connection.ops
+    rows = []
+    for account in changed:
+        values = state[account.pk]
+        rows.append([
+            values["debits_posted"], values["credits_posted"], values["debits_pending"],
+            values["credits_pending"], values["status"],
+            ops.adapt_datetimefield_value(values["closed_at"]),
+            ops.adapt_datefield_value(values["spent_on"]), values["spent_that_day"], account.pk,
+        ])
+    columns = "v(dp, cp, dpe, cpe, st, ca, so, sd, id)"
+    if connection.vendor == "postgresql":
+        types = ("bigint", "bigint", "bigint", "bigint", "varchar", "timestamptz", "date",
+                 "bigint", "bigint")
+        source = f"unnest({', '.join(f'%s::{t}[]' for t in types)}) AS {columns}"
+        params = [list(column) for column in zip(*rows, strict=True)]
+        prefix = ""
+    else:
+        marks = "(" + ", ".join(["%s"] * 9) + ")"
+        prefix = f"WITH {columns} AS (VALUES {', '.join([marks] * len(rows))}) "
+        source = "v"
+        params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{prefix}UPDATE wallet_account SET debits_posted = v.dp, "  # noqa: S608
+            "credits_posted = v.cp, debits_pending = v.dpe, credits_pending = v.cpe, "
+            "status = v.st, closed_at = COALESCE(v.ca, wallet_account.closed_at), "
+            f"spent_on = v.so, spent_that_day = v.sd FROM {source} WHERE wallet_account.id = v.id",
+            params)
 
 
 def _stored_summary(legs, wanted):
@@ -280,15 +435,16 @@ def _apply_leg(request, index, leg, ctx, moved_so_far):
                            _("Account %(account)s has pending transfers and cannot close.")
                            % {"account": debit_account})
         debit["status"], debit["closed_at"] = AccountStatus.CLOSED, now
-    return Transfer(
-        group_customer_id=debit_account.group_customer_id, client_id=request.client_id,
-        leg=index, debit_account_id=leg.debit_id, credit_account_id=leg.credit_id,
-        amount=amount, kind=request.kind, phase=leg.phase,
-        pending=leg.pending, timeout_at=leg.timeout_at, reverses=leg.reverses,
-        actor_id=request.actor_id, terminal_code=request.terminal_code,
-        card_number=request.card_number, offline=request.offline, memo=request.memo,
-        created_at=request.created_at or now,
+    # Positional arguments in field order: Django's fast path (offline batches make many).
+    transfer = Transfer(
+        None, debit_account.group_customer_id, request.client_id, index, leg.debit_id,
+        leg.credit_id, amount, request.kind, leg.phase,
+        leg.pending.pk if leg.pending is not None else None, leg.timeout_at,
+        leg.reverses.pk if leg.reverses is not None else None, request.actor_id,
+        request.terminal_code, request.card_number, request.offline, request.memo,
+        request.created_at or now,
     )
+    return transfer
 
 
 def _settle_pending(leg, debit, credit, ctx):

@@ -63,4 +63,5 @@ class TransferQuerySet(_TenantQuerySet):
         return super().visible_to(user)
 
     def touching(self, account_ids):
-        return self.filter(Q(debit_account_id__in=account_ids) | Q(credit_account_id__in=account_ids))
+        return self.filter(Q(debit_account_id__in=account_ids)
+                           | Q(credit_account_id__in=account_ids))

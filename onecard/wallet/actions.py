@@ -181,6 +181,26 @@ def open_purses(*, actor, member, overdraft_limit=0):
 
 
 @transaction.atomic
+def open_purses_for_customer(*, actor, group_customer):
+    """Give every member of a group customer who has none their two purses, in bulk, with one
+    audit record counting them. Safe to call again."""
+    from onecard.people.models import Member
+
+    have = set(Account.objects.filter(group_customer=group_customer, kind__in=PURSE_KINDS)
+               .values_list("member_id", "kind"))
+    new = [Account(group_customer=group_customer, member_id=pk, kind=kind, floor_enforced=True)
+           for pk in Member.objects.filter(group_customer=group_customer)
+           .exclude(status="departed").values_list("pk", flat=True)
+           for kind in (AccountKind.MEMBER_PURSE, AccountKind.SUBSIDY_PURSE)
+           if (pk, kind) not in have]
+    if new:
+        Account.objects.bulk_create(new)
+        write_audit(actor=actor, action="wallet.purses_opened", obj=group_customer,
+                    group_customer_id=group_customer.pk, after={"accounts": len(new)})
+    return len(new)
+
+
+@transaction.atomic
 def create_merchant(*, actor, group_customer, name, code):
     """A merchant with its main account."""
     _require_staff(actor)
@@ -667,6 +687,6 @@ __all__ = [
     "IdempotencyConflict", "LedgerRefused", "charge_fee", "create_merchant", "deregister_purses",
     "expire_holds", "expire_subsidies", "grant_subsidy", "hold", "ingest_offline_purchases",
     "move_balance", "open_cash_drawer", "open_ledger", "open_merchant_terminal_account",
-    "open_purses", "pay_out_merchant", "purchase", "refund_purchase", "reverse_transfer",
+    "open_purses", "open_purses_for_customer", "pay_out_merchant", "purchase", "refund_purchase", "reverse_transfer",
     "set_overdraft_limit", "set_spending_policy", "settle_hold", "top_up",
 ]

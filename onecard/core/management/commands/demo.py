@@ -33,6 +33,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo data loaded in {elapsed:.1f} s: created {made}.")
         else:
             self.stdout.write(f"Demo data already present; nothing to create ({elapsed:.1f} s).")
+        from onecard.wallet.verify import verify_ledger
+
+        ledger = verify_ledger()
+        self.stdout.write(
+            f"Ledger verify: {'ok' if ledger.ok else 'FAILED'} ({ledger.accounts} accounts, "
+            f"{ledger.transfers} transfers)."
+        )
         rows = [("username", "role", "scope")]
         rows += [(login.username, login.role, login.scope) for login in summary.logins]
         widths = [max(_width(row[i]) for row in rows) for i in range(2)]

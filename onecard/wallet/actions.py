@@ -687,6 +687,6 @@ __all__ = [
     "IdempotencyConflict", "LedgerRefused", "charge_fee", "create_merchant", "deregister_purses",
     "expire_holds", "expire_subsidies", "grant_subsidy", "hold", "ingest_offline_purchases",
     "move_balance", "open_cash_drawer", "open_ledger", "open_merchant_terminal_account",
-    "open_purses", "open_purses_for_customer", "pay_out_merchant", "purchase", "refund_purchase", "reverse_transfer",
-    "set_overdraft_limit", "set_spending_policy", "settle_hold", "top_up",
+    "open_purses", "open_purses_for_customer", "pay_out_merchant", "purchase", "refund_purchase",
+    "reverse_transfer", "set_overdraft_limit", "set_spending_policy", "settle_hold", "top_up",
 ]

@@ -47,6 +47,7 @@ MEMBERS_PER_CUSTOMER = 200
 # organizations and people above exist, in this order, inside the same transaction, and must be
 # idempotent like the rest (look up by natural key before creating; count with builder.made).
 DEMO_STEPS = [
+    "onecard.wallet.demo",
 ]
 
 SURNAMES = (

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "onecard.organizations",
     "onecard.accounts",
     "onecard.people",
+    "onecard.wallet",
 ]
 
 MIDDLEWARE = [

@@ -344,8 +344,8 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
     today = timezone.localdate(created_at or timezone.now())
     request = Request(
         client_id=client_id, kind=TransferKind.PURCHASE, legs=[],
-        compare={"amount": amount, "kind": TransferKind.PURCHASE, "payer": member.pk,
-                 "credit_account": merchant_account.pk},
+        compare={"amount": amount, "kind": TransferKind.PURCHASE, "phase": TransferPhase.POSTED,
+                 "payer": member.pk, "credit_account": merchant_account.pk},
         actor_id=getattr(_person(actor), "pk", None), terminal_code=terminal_code,
         card_number=card_number, created_at=created_at,
     )
@@ -572,13 +572,23 @@ def charge_fee(*, actor, merchant_account, amount, client_id):
 
 
 def hold(*, actor=None, member, merchant_account, amount, client_id, timeout_seconds=900,
-         terminal_code=""):
+         terminal_code="", pin_verified=False):
     """Reserve ``amount`` of a member's purse for a merchant, to be posted (for at most that
-    much) or voided later; after ``timeout_seconds`` it can only be voided."""
+    much) or voided later; after ``timeout_seconds`` it can only be voided. The member
+    category's limits apply to the amount held, as to a purchase."""
     amount, client_id = _amount(amount), _client_id(client_id)
     if isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, int) or not (
             1 <= timeout_seconds <= MAX_HOLD_SECONDS):
         raise InvalidInput({"timeout_seconds": [_("A hold lasts 1 second to 7 days.")]})
+    if merchant_account.kind not in (AccountKind.MERCHANT, AccountKind.MERCHANT_TERMINAL):
+        raise InvalidInput({"merchant_account": [_("Holds are for a merchant account.")]})
+    policy = policy_for(member.group_customer_id, member.category)
+    try:
+        _check_policy(policy, amount, pin_verified)
+    except LedgerRefused:
+        if not ledger._existing_legs(member.group_customer_id, [client_id]):
+            raise
+        policy = None
     purse, _subsidy = purses_of(member)
     now = timezone.now()
     request = Request(client_id=client_id, kind=TransferKind.PURCHASE,
@@ -586,9 +596,11 @@ def hold(*, actor=None, member, merchant_account, amount, client_id, timeout_sec
                                 phase=TransferPhase.PENDING,
                                 timeout_at=now + timedelta(seconds=timeout_seconds))],
                       compare={"amount": amount, "kind": TransferKind.PURCHASE,
-                               "debit_account": purse.pk,
+                               "phase": TransferPhase.PENDING, "debit_account": purse.pk,
                                "credit_account": merchant_account.pk},
-                      actor_id=getattr(_person(actor), "pk", None), terminal_code=terminal_code)
+                      actor_id=getattr(_person(actor), "pk", None), terminal_code=terminal_code,
+                      spend=(purse.pk, amount, timezone.localdate(now),
+                             policy.daily_limit if policy else None))
     return _submit(member.group_customer_id, request)
 
 
@@ -681,7 +693,8 @@ def _offline_requests(records, purses, policies, merchant_account, terminal_code
             client_id=record["client_id"], kind=TransferKind.PURCHASE,
             legs=[Leg(subsidy, merchant_account.pk, amount, balancing=True),
                   Leg(purse, merchant_account.pk, None, rest_of=amount, offline_floor=True)],
-            compare={"amount": amount, "kind": TransferKind.PURCHASE, "payer": member.pk,
+            compare={"amount": amount, "kind": TransferKind.PURCHASE,
+                     "phase": TransferPhase.POSTED, "payer": member.pk,
                      "credit_account": merchant_account.pk},
             terminal_code=terminal_code, card_number=record.get("card_number", ""),
             offline=True, created_at=created_at,

@@ -334,6 +334,7 @@ def _stored_summary(legs, wanted):
     summary = {
         "amount": sum(t.amount for t in legs),
         "kind": first.kind,
+        "phase": first.phase,
         "debit_account": first.debit_account_id,
         "credit_account": first.credit_account_id,
         "reverses": first.reverses_id,

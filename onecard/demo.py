@@ -48,6 +48,8 @@ MEMBERS_PER_CUSTOMER = 200
 # idempotent like the rest (look up by natural key before creating; count with builder.made).
 DEMO_STEPS = [
     "onecard.wallet.demo",
+    "onecard.projects.demo",
+    "onecard.service.demo",
 ]
 
 SURNAMES = (

@@ -71,7 +71,9 @@ INSTALLED_APPS = [
     "onecard.organizations",
     "onecard.accounts",
     "onecard.people",
+    "onecard.service",
     "onecard.wallet",
+    "onecard.projects",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +181,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Uploaded documents (project attachments). Never served publicly: views hand them out through
+# the gatekeepers, so there is no MEDIA_URL route.
+MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Request limits: terminals and uploads are untrusted ----------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB of JSON/form body
@@ -215,6 +220,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # A ticket's status and its history rows' from/to statuses share one choice set.
+        "TicketStatusEnum": "onecard.service.choices.TicketStatus",
+    },
 }
 
 LOGGING = {

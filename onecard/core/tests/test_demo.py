@@ -113,7 +113,9 @@ def test_a_bigger_run_only_adds_people(db):
     names = dict(Member.objects.values_list("phone", "name"))
     bigger = load_demo()
     assert bigger.created["member"] == 360
-    assert set(bigger.created) == {"member"}
+    # New people get their purses and money from later demo steps; nothing else is re-created.
+    assert not set(bigger.created) & {"operator", "branch", "group_customer", "department",
+                                      "integrator", "vendor", "account", "merchant", "ledger"}
     assert {phone: name for phone, name in Member.objects.values_list("phone", "name")
             if phone in names} == names
 

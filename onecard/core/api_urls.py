@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("onecard.accounts.api.urls")),
     path("", include("onecard.organizations.api.urls")),
     path("", include("onecard.people.api.urls")),
+    path("", include("onecard.wallet.api.urls")),
     path("", include("onecard.service.api.urls")),
     path("", include("onecard.projects.api.urls")),
     path("", include("onecard.audit.api.urls")),

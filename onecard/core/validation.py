@@ -5,10 +5,14 @@ from django.core.exceptions import ValidationError
 from .errors import InvalidInput
 
 
-def clean_or_refuse(obj, *, exclude=None):
-    """Run the model's field validators and constraints; refuse with the fields named."""
+def clean_or_refuse(obj, *, exclude=None, validate_constraints=True):
+    """Run the model's field validators and constraints; refuse with the fields named.
+
+    ``validate_constraints=False`` leaves uniqueness to the database, for actions that answer a
+    duplicate with their own 409."""
     try:
-        obj.full_clean(exclude=exclude)
+        obj.full_clean(exclude=exclude, validate_unique=validate_constraints,
+                       validate_constraints=validate_constraints)
     except ValidationError as exc:
         raise InvalidInput(exc.message_dict)
 

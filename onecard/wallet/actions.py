@@ -118,13 +118,18 @@ def _audit_money(actor, action, result, *, group_customer_id, reason=""):
 
 def customer_account(group_customer, kind, code=""):
     """The group customer's account of ``kind`` (equity, refunds payable, clearing…)."""
-    return Account.objects.get(group_customer=group_customer, kind=kind, code=code,
-                               member__isnull=True, merchant__isnull=True)
+    account = Account.objects.filter(group_customer=group_customer, kind=kind, code=code,
+                                     member__isnull=True, merchant__isnull=True).first()
+    if account is None:
+        raise InvalidInput({"group_customer": [_("This customer's ledger is not open.")]})
+    return account
 
 
 def purses_of(member):
-    """``(member purse, subsidy purse)`` of a member, or NotFound-like DoesNotExist."""
+    """``(member purse, subsidy purse)`` of a member; refused if the member has none."""
     found = {a.kind: a for a in Account.objects.filter(member=member, kind__in=PURSE_KINDS)}
+    if len(found) != 2:
+        raise InvalidInput({"member": [_("This member has no purse.")]})
     return found[AccountKind.MEMBER_PURSE], found[AccountKind.SUBSIDY_PURSE]
 
 
@@ -206,7 +211,8 @@ def create_merchant(*, actor, group_customer, name, code):
     """A merchant with its main account."""
     _require_staff(actor)
     merchant = Merchant(group_customer=group_customer, name=name, code=code)
-    clean_or_refuse(merchant)
+    # Uniqueness is the database's answer below (409 naming "code"), not a validation error.
+    clean_or_refuse(merchant, validate_constraints=False)
     try:
         with transaction.atomic():
             merchant.save(force_insert=True)
@@ -387,7 +393,7 @@ def reverse_transfer(*, actor, transfer, client_id, amount=None, reason="",
         raise InvalidInput({"kind": [_("A correction is a reversal or a refund.")]})
     if transfer.phase != TransferPhase.POSTED:
         raise LedgerRefused(_("Only posted transfers can be reversed; void a pending one."),
-                            code=Refusal.ALREADY_REVERSED)
+                            code=Refusal.NOT_POSTED)
     amount = transfer.amount if amount is None else _amount(amount)
     request = Request(
         client_id=client_id, kind=kind,

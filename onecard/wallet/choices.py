@@ -78,3 +78,4 @@ class Refusal:
     PENDING_EXPIRED = "pending_expired"
     POST_EXCEEDS_PENDING = "post_exceeds_pending"
     OFFLINE_LIMIT = "offline_limit"
+    NOT_POSTED = "not_posted"

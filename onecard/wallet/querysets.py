@@ -1,8 +1,9 @@
 """Gatekeeper querysets for the ledger (see ``onecard.core.gatekeepers``).
 
 Operator staff and enterprise admins see the ledger of the group customers they may see; a member
-sees only their own purses and the transfers that touch them. Changing (counter top-up, refund,
-reversal, policy) is for those who may change the group customer, and its enterprise admin.
+sees only their own purses and the transfers that touch them; engineers see no money at all.
+Changing (counter top-up, refund, reversal, policy) is for those who may change the group
+customer, and its enterprise admin.
 """
 
 from django.db import models
@@ -26,14 +27,18 @@ def _customers_changeable_by(user):
     return GroupCustomer.objects.changeable_by(user)
 
 
+# Engineers install and repair terminals; they never see anyone's money.
+NO_MONEY_ROLES = {Role.MEMBER, Role.INTEGRATOR_ENGINEER, Role.VENDOR_ENGINEER}
+
+
 class _TenantQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not is_active_user(user) or user.role == Role.MEMBER:
+        if not is_active_user(user) or user.role in NO_MONEY_ROLES:
             return self.none()
         return self.filter(group_customer__in=_customers_visible_to(user))
 
     def changeable_by(self, user):
-        if not is_active_user(user) or user.role == Role.MEMBER:
+        if not is_active_user(user) or user.role in NO_MONEY_ROLES:
             return self.none()
         return self.filter(group_customer__in=_customers_changeable_by(user))
 

@@ -223,6 +223,20 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         # A ticket's status and its history rows' from/to statuses share one choice set.
         "TicketStatusEnum": "onecard.service.choices.TicketStatus",
+        # Several apps have a "kind" and a "status": each choice set gets its own name.
+        "CustomerKindEnum": "onecard.organizations.choices.CustomerKind",
+        "GroupCustomerStatusEnum": "onecard.organizations.choices.GroupCustomerStatus",
+        "MemberStatusEnum": "onecard.people.choices.MemberStatus",
+        "ProjectStatusEnum": "onecard.projects.choices.ProjectStatus",
+        "ProjectStageKindEnum": "onecard.projects.choices.StageKind",
+        "ProjectStageStatusEnum": "onecard.projects.choices.StageStatus",
+        "ProjectEventKindEnum": "onecard.projects.choices.EventKind",
+        "TicketEventKindEnum": "onecard.service.choices.TicketEventKind",
+        "WorkOrderStatusEnum": "onecard.service.choices.WorkOrderStatus",
+        "AccountKindEnum": "onecard.wallet.choices.AccountKind",
+        "AccountStatusEnum": "onecard.wallet.choices.AccountStatus",
+        "TransferKindEnum": "onecard.wallet.choices.TransferKind",
+        "TransferPhaseEnum": "onecard.wallet.choices.TransferPhase",
     },
 }
 

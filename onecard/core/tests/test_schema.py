@@ -23,6 +23,37 @@ API_PATHS = [
     "/api/v1/integrators/", "/api/v1/integrators/{id}/",
     "/api/v1/vendors/", "/api/v1/vendors/{id}/",
     "/api/v1/audit-records/", "/api/v1/audit-records/{id}/",
+    # Wallet ledger
+    "/api/v1/wallet/accounts/", "/api/v1/wallet/accounts/{id}/",
+    "/api/v1/wallet/transfers/", "/api/v1/wallet/transfers/{id}/",
+    "/api/v1/wallet/transfers/{id}/reverse/",
+    "/api/v1/wallet/merchants/", "/api/v1/wallet/merchants/{id}/",
+    "/api/v1/wallet/merchants/{id}/daily-statement/",
+    "/api/v1/wallet/spending-policies/", "/api/v1/wallet/top-ups/", "/api/v1/wallet/refunds/",
+    "/api/v1/wallet/subsidy-grants/", "/api/v1/wallet/members/{id}/statement/",
+    "/api/v1/wallet/group-customers/{id}/reconciliation/",
+    # Implementation projects
+    "/api/v1/projects/", "/api/v1/projects/export/", "/api/v1/projects/{id}/",
+    "/api/v1/projects/{id}/attachments/{item_id}/", "/api/v1/projects/{id}/cancel/",
+    "/api/v1/projects/{id}/checklist-items/{item_id}/", "/api/v1/projects/{id}/equipment/",
+    "/api/v1/projects/{id}/events/", "/api/v1/projects/{id}/final-acceptance/sign/",
+    "/api/v1/projects/{id}/procurement-orders/", "/api/v1/projects/{id}/swap-progress/",
+    "/api/v1/projects/{id}/stages/{kind}/attachments/",
+    "/api/v1/projects/{id}/stages/{kind}/checklist/",
+    "/api/v1/projects/{id}/stages/{kind}/owner/",
+    "/api/v1/projects/{id}/stages/{kind}/sign-off/",
+    "/api/v1/projects/{id}/stages/{kind}/start/",
+    # Service desk
+    "/api/v1/service/reports/", "/api/v1/service/reports/xlsx/",
+    "/api/v1/service/tickets/", "/api/v1/service/tickets/{id}/",
+    "/api/v1/service/tickets/{id}/acknowledge/", "/api/v1/service/tickets/{id}/cancel/",
+    "/api/v1/service/tickets/{id}/close/", "/api/v1/service/tickets/{id}/confirm/",
+    "/api/v1/service/tickets/{id}/dispatch/", "/api/v1/service/tickets/{id}/escalate/",
+    "/api/v1/service/tickets/{id}/integrators/", "/api/v1/service/tickets/{id}/reject/",
+    "/api/v1/service/tickets/{id}/resolve/",
+    "/api/v1/service/work-orders/", "/api/v1/service/work-orders/{id}/",
+    "/api/v1/service/work-orders/{id}/accept/", "/api/v1/service/work-orders/{id}/arrive/",
+    "/api/v1/service/work-orders/{id}/decline/", "/api/v1/service/work-orders/{id}/report/",
 ]
 
 

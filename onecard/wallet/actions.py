@@ -475,7 +475,9 @@ def expire_subsidies(*, actor, group_customer, now=None):
     for account in due.only("pk", "subsidy_expires_at", "credits_posted", "debits_posted"):
         if account.available <= 0:
             continue
-        client_id = f"expiry:{account.pk}:{account.subsidy_expires_at:%Y%m%d%H%M}"
+        # credits_posted only grows: a re-run with nothing new is the same request (exists),
+        # and any money that reached the purse since makes a new one.
+        client_id = f"expiry:{account.pk}:{account.credits_posted}"
         request = Request(client_id=client_id, kind=TransferKind.SUBSIDY_EXPIRY,
                           legs=[Leg(account.pk, equity.pk, None, balancing=True)],
                           compare={"kind": TransferKind.SUBSIDY_EXPIRY},
@@ -618,10 +620,12 @@ def settle_hold(*, actor=None, pending, client_id, amount=None, void=False, now=
     if amount is not None:
         amount = _amount(amount, allow_zero=True)
     phase = TransferPhase.VOID_PENDING if void else TransferPhase.POST_PENDING
+    moved = 0 if void else (pending.amount if amount is None else amount)
     request = Request(client_id=client_id, kind=pending.kind,
                       legs=[Leg(pending.debit_account_id, pending.credit_account_id,
                                 None if void else amount, phase=phase, pending=pending)],
-                      compare={"kind": pending.kind, "pending": pending.pk},
+                      compare={"amount": moved, "phase": phase, "kind": pending.kind,
+                               "pending": pending.pk},
                       actor_id=getattr(_person(actor), "pk", None))
     return _submit(pending.group_customer_id, request, now=now)
 
@@ -679,11 +683,16 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
 def _offline_requests(records, purses, policies, merchant_account, terminal_code):
     requests, early = [], {}
     for index, record in enumerate(records):
-        member, amount = record["member"], record["amount"]
+        member, amount, client_id = record["member"], record["amount"], record["client_id"]
+        try:
+            _client_id(client_id)
+        except InvalidInput:
+            early[index] = ledger.Result(str(client_id)[:64], "rejected:bad_client_id")
+            continue
         try:
             fen(amount)
         except ValueError:
-            early[index] = ledger.Result(record["client_id"], "rejected:bad_amount")
+            early[index] = ledger.Result(client_id, "rejected:bad_amount")
             continue
         per_transaction, daily = policies.get(member.category, (None, None))
         if per_transaction is not None and amount > per_transaction:

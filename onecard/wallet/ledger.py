@@ -428,7 +428,9 @@ def _apply_leg(request, index, leg, ctx, moved_so_far):
         debit["debits_posted"] += amount
         credit["credits_posted"] += amount
     debit_account = accounts[leg.debit_id]
-    if debit_account.floor_enforced:
+    # The floor binds a leg that takes money out (or closes the purse); a leg that moves
+    # nothing leaves an overdrawn purse as it was.
+    if debit_account.floor_enforced and (amount or leg.close_debit):
         floor = -debit_account.overdraft_limit if leg.offline_floor else 0
         if _available(debit) < floor:
             raise _Refused(Refusal.INSUFFICIENT_FUNDS,

@@ -339,14 +339,6 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
     amount, client_id = _amount(amount), _client_id(client_id)
     if merchant_account.kind not in (AccountKind.MERCHANT, AccountKind.MERCHANT_TERMINAL):
         raise InvalidInput({"merchant_account": [_("Purchases pay a merchant account.")]})
-    policy = policy_for(member.group_customer_id, member.category)
-    try:
-        _check_policy(policy, amount, pin_verified)
-    except LedgerRefused:
-        # A retry of a purchase that went through answers with it, whatever the limits now.
-        if not ledger._existing_legs(member.group_customer_id, [client_id]):
-            raise
-        policy = None
     today = timezone.localdate(created_at or timezone.now())
     request = Request(
         client_id=client_id, kind=TransferKind.PURCHASE, legs=[],
@@ -357,15 +349,26 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
     )
 
     def lock():
-        # One statement finds and locks both purses and the merchant account, in id order.
-        accounts = ledger.lock_purse_and(member.pk, [merchant_account.pk])
+        # One statement locks both purses and the merchant account (id order) and reads the
+        # member category's limits.
+        accounts, limits = ledger.lock_purse_with_limits(member.pk, member.category,
+                                                         [merchant_account.pk])
         kinds = {a.kind: a.pk for a in accounts.values() if a.member_id == member.pk}
         if len(kinds) != 2:
             raise InvalidInput({"member": [_("This member has no purse.")]})
+        policy = SpendingPolicy(per_transaction_limit=limits[0], daily_limit=limits[1],
+                                pin_threshold=limits[2])
+        try:
+            _check_policy(policy, amount, pin_verified)
+        except LedgerRefused:
+            # A retry of a purchase that went through answers with it, whatever the limits now.
+            if ledger._existing_legs(member.group_customer_id, [client_id]):
+                raise ledger.ClientIdRace() from None
+            raise
         purse, subsidy = kinds[AccountKind.MEMBER_PURSE], kinds[AccountKind.SUBSIDY_PURSE]
         request.legs = [Leg(subsidy, merchant_account.pk, amount, balancing=True),
                         Leg(purse, merchant_account.pk, None, rest_of=amount)]
-        request.spend = (purse, amount, today, policy.daily_limit if policy else None)
+        request.spend = (purse, amount, today, policy.daily_limit)
         return accounts
     return _submit(member.group_customer_id, request, lock=lock)
 

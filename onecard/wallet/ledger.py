@@ -203,6 +203,28 @@ def lock_purse_and(member_id, other_ids):
     return lock_purses_and([member_id], other_ids)
 
 
+def lock_purse_with_limits(member_id, category, other_ids):
+    """Lock a member's two purses and the accounts ``other_ids`` (id order), and read the
+    member category's limits, in one statement: ``(accounts, (per transaction, daily, PIN))``.
+    """
+    features = connection.features
+    lock = (" FOR UPDATE OF a" if features.has_select_for_update_of
+            else " FOR UPDATE" if features.has_select_for_update else "")
+    columns = ", ".join(f"a.{name}" for name in LOCKED_COLUMNS)
+    sql = (f"SELECT {columns}, p.per_transaction_limit, p.daily_limit, p.pin_threshold "  # noqa: S608
+           "FROM wallet_account a LEFT JOIN wallet_spendingpolicy p ON "
+           "p.group_customer_id = a.group_customer_id AND p.category = %s "
+           "WHERE (a.member_id = %s AND a.kind IN ('member_purse', 'subsidy_purse')) "
+           f"OR a.id {_in(other_ids)} ORDER BY a.id{lock}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [category, member_id, *_in_params(other_ids)])
+        rows = cursor.fetchall()
+    width = len(LOCKED_COLUMNS)
+    accounts = {row[0]: LockedAccount(row[:width]) for row in rows}
+    limits = next((row[width:] for row in rows if row[3] == member_id), (None, None, None))
+    return accounts, limits
+
+
 def lock_purses_and(member_ids, other_ids):
     """Lock the purses of ``member_ids`` plus the accounts ``other_ids``, in id order."""
     return lock_accounts(

@@ -23,6 +23,11 @@ def _compiled_translations():
     from django.core.management import call_command
 
     call_command("compilemessages_py", stdout=StringIO())
+    # A catalogue looked up before the .mo files existed is cached empty: forget it.
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
 
 
 @pytest.fixture(autouse=True)

@@ -152,10 +152,8 @@ def post(group_customer_id, requests, *, batch=False, now=None, locked=None, loo
                 % {"field": name}, field=name)
         results.append(result)
     if new_transfers:
-        _insert_transfers(new_transfers)
         changed = [a for pk, a in accounts.items() if _changed(a, state[pk])]
-        if changed:
-            _write_accounts(changed, state, now)
+        _insert_transfers(new_transfers, changed, state)
     return results
 
 
@@ -284,29 +282,25 @@ TRANSFER_TYPES = ("bigint", "varchar", "smallint", "bigint", "bigint", "bigint",
                   "boolean", "varchar", "timestamptz")
 
 
-def _insert_transfers(transfers):
-    """Insert in multi-row statements; a client id that exists by now raises ClientIdRace.
+def _insert_transfers(transfers, changed=(), state=None):
+    """Insert in multi-row statements, then write the ``changed`` accounts' totals; a client id
+    that exists by now raises ClientIdRace (and the caller's transaction rolls back).
 
-    PostgreSQL gets one array per column (``unnest``): a short statement, whatever the batch.
+    PostgreSQL gets one array per column (``unnest``): a short statement, whatever the batch;
+    when everything fits one chunk, the account update rides in the same statement (a
+    data-modifying CTE that only updates if every row was inserted): one round trip, not two.
     """
-    ops = connection.ops
-    datetimes = {"timeout_at", "created_at"}
     postgres = connection.vendor == "postgresql"
-    row_marks = "(" + ", ".join(["%s"] * len(TRANSFER_COLUMNS)) + ")"
+    together = postgres and changed and len(transfers) <= INSERT_CHUNK
     for start in range(0, len(transfers), INSERT_CHUNK):
         chunk = transfers[start:start + INSERT_CHUNK]
-        rows = [[ops.adapt_datetimefield_value(getattr(t, name)) if name in datetimes
-                 else getattr(t, name) for name in TRANSFER_COLUMNS] for t in chunk]
-        if postgres:
-            arrays = ", ".join(f"%s::{kind}[]" for kind in TRANSFER_TYPES)
-            source = f"SELECT * FROM unnest({arrays})"  # noqa: S608
-            params = [list(column) for column in zip(*rows, strict=True)]
-        else:
-            source = "VALUES " + ", ".join([row_marks] * len(chunk))
-            params = [value for row in rows for value in row]
-        sql = (f"INSERT INTO wallet_transfer ({', '.join(TRANSFER_COLUMNS)}) "  # noqa: S608
-               f"{source} ON CONFLICT (group_customer_id, client_id, leg) DO NOTHING "
-               "RETURNING id, client_id, leg")
+        sql, params = _insert_statement(chunk, postgres)
+        if together:
+            update, update_params = _update_statement(changed, state, postgres)
+            sql = (f"WITH ins AS ({sql}), upd AS ({update} "
+                   "AND (SELECT count(*) FROM ins) = %s RETURNING 1) "
+                   "SELECT id, client_id, leg FROM ins")
+            params = [*params, *update_params, len(chunk)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             ids = {(client_id, leg): pk for pk, client_id, leg in cursor.fetchall()}
@@ -315,11 +309,34 @@ def _insert_transfers(transfers):
         for transfer in chunk:
             transfer.pk = ids[(transfer.client_id, transfer.leg)]
             transfer._state.adding = False
+    if changed and not together:
+        sql, params = _update_statement(changed, state, postgres)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
-def _write_accounts(changed, state, now):
+def _insert_statement(chunk, postgres):
+    ops = connection.ops
+    datetimes = {"timeout_at", "created_at"}
+    rows = [[ops.adapt_datetimefield_value(getattr(t, name)) if name in datetimes
+             else getattr(t, name) for name in TRANSFER_COLUMNS] for t in chunk]
+    if postgres:
+        arrays = ", ".join(f"%s::{kind}[]" for kind in TRANSFER_TYPES)
+        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        row_marks = "(" + ", ".join(["%s"] * len(TRANSFER_COLUMNS)) + ")"
+        source = "VALUES " + ", ".join([row_marks] * len(chunk))
+        params = [value for row in rows for value in row]
+    sql = (f"INSERT INTO wallet_transfer ({', '.join(TRANSFER_COLUMNS)}) "  # noqa: S608
+           f"{source} ON CONFLICT (group_customer_id, client_id, leg) DO NOTHING "
+           "RETURNING id, client_id, leg")
+    return sql, params
+
+
+def _update_statement(changed, state, postgres):
     """One UPDATE for all changed accounts (values joined from a VALUES list or, on
-    PostgreSQL, from one array per column)."""
+    PostgreSQL, from one array per column); it ends in its WHERE clause."""
     ops = connection.ops
     rows = []
     for account in changed:
@@ -331,7 +348,7 @@ def _write_accounts(changed, state, now):
             ops.adapt_datefield_value(values["spent_on"]), values["spent_that_day"], account.pk,
         ])
     columns = "v(dp, cp, dpe, cpe, st, ca, so, sd, id)"
-    if connection.vendor == "postgresql":
+    if postgres:
         types = ("bigint", "bigint", "bigint", "bigint", "varchar", "timestamptz", "date",
                  "bigint", "bigint")
         source = f"unnest({', '.join(f'%s::{t}[]' for t in types)}) AS {columns}"
@@ -342,13 +359,11 @@ def _write_accounts(changed, state, now):
         prefix = f"WITH {columns} AS (VALUES {', '.join([marks] * len(rows))}) "
         source = "v"
         params = [value for row in rows for value in row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{prefix}UPDATE wallet_account SET debits_posted = v.dp, "  # noqa: S608
-            "credits_posted = v.cp, debits_pending = v.dpe, credits_pending = v.cpe, "
-            "status = v.st, closed_at = COALESCE(v.ca, wallet_account.closed_at), "
-            f"spent_on = v.so, spent_that_day = v.sd FROM {source} WHERE wallet_account.id = v.id",
-            params)
+    sql = (f"{prefix}UPDATE wallet_account SET debits_posted = v.dp, "  # noqa: S608
+           "credits_posted = v.cp, debits_pending = v.dpe, credits_pending = v.cpe, "
+           "status = v.st, closed_at = COALESCE(v.ca, wallet_account.closed_at), "
+           f"spent_on = v.so, spent_that_day = v.sd FROM {source} WHERE wallet_account.id = v.id")
+    return sql, params
 
 
 def _stored_summary(legs, wanted):

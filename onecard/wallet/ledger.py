@@ -297,7 +297,7 @@ def _insert_transfers(transfers, changed=(), state=None):
         sql, params = _insert_statement(chunk, postgres)
         if together:
             update, update_params = _update_statement(changed, state, postgres)
-            sql = (f"WITH ins AS ({sql}), upd AS ({update} "
+            sql = (f"WITH ins AS ({sql}), upd AS ({update} "  # noqa: S608
                    "AND (SELECT count(*) FROM ins) = %s RETURNING 1) "
                    "SELECT id, client_id, leg FROM ins")
             params = [*params, *update_params, len(chunk)]

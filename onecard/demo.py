@@ -50,6 +50,10 @@ DEMO_STEPS = [
     "onecard.wallet.demo",
     "onecard.projects.demo",
     "onecard.service.demo",
+    "onecard.cards.demo_stock",  # phone models, application plans, card stock
+    "onecard.cards.demo",  # cards issued to members, lifecycle examples
+    "onecard.cards.demo_provisioning",  # applications opened over the air, calibrations
+    "onecard.terminals.demo",  # enrolled terminals
 ]
 
 SURNAMES = (

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "onecard.service",
     "onecard.wallet",
     "onecard.projects",
+    "onecard.notifications",
+    "onecard.cards",
+    "onecard.terminals",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +240,14 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "onecard.wallet.choices.AccountStatus",
         "TransferKindEnum": "onecard.wallet.choices.TransferKind",
         "TransferPhaseEnum": "onecard.wallet.choices.TransferPhase",
+        "CardMediumEnum": "onecard.cards.choices.CardMedium",
+        "CardStatusEnum": "onecard.cards.choices.CardStatus",
+        "CardEventKindEnum": "onecard.cards.choices.CardEventKind",
+        "ApplicationKindEnum": "onecard.cards.choices.ApplicationKind",
+        "ApplicationStatusEnum": "onecard.cards.choices.ApplicationStatus",
+        "ProvisioningStatusEnum": "onecard.cards.choices.ProvisioningStatus",
+        "CredentialStateEnum": "onecard.cards.choices.CredentialState",
+        "NotificationStatusEnum": "onecard.notifications.choices.NotificationStatus",
     },
 }
 

@@ -7,6 +7,8 @@ from onecard.core.api_urls import urlpatterns as api_v1
 
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("terminal/v1/", include(("onecard.terminals.protocol.urls", "terminal"),
+                                 namespace="terminal")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("onecard.wallet.console.urls")),
     path("", include("onecard.service.console.urls")),
     path("", include("onecard.projects.console.urls")),
+    path("", include("onecard.cards.console.urls")),
+    path("", include("onecard.terminals.console.urls")),
     path("", include("onecard.audit.console.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Card actions: calibration (see actions/__init__.py)."""
+
+__all__ = []

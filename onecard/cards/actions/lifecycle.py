@@ -1,0 +1,3 @@
+"""Card actions: lifecycle (see actions/__init__.py)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Card actions: provisioning (see actions/__init__.py)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Card actions: stock (see actions/__init__.py)."""
+
+__all__ = []

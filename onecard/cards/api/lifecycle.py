@@ -1,0 +1,3 @@
+"""Cards api: lifecycle pages/endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Cards api: provisioning pages/endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Cards api: stock pages/endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CardsConfig(AppConfig):
+    name = "onecard.cards"
+    label = "cards"
+    verbose_name = "Cards"

@@ -1,0 +1,3 @@
+"""Cards console: lifecycle pages/endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Cards console: provisioning pages/endpoints."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Cards console: stock pages/endpoints."""
+
+urlpatterns = []

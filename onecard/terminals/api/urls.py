@@ -1,0 +1,3 @@
+"""Terminals api routes."""
+
+urlpatterns = []

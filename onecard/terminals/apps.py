@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TerminalsConfig(AppConfig):
+    name = "onecard.terminals"
+    label = "terminals"
+    verbose_name = "Terminals"

@@ -1,0 +1,3 @@
+"""Terminals console routes."""
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Demo data: terminals."""
+
+
+def load(builder):
+    """Idempotent: safe to run on every start."""

@@ -1,0 +1,3 @@
+"""The terminal protocol routes (/terminal/v1/)."""
+
+urlpatterns = []

@@ -9,6 +9,7 @@ changes only through actions following ``NOTIFICATION_TRANSITIONS``.
 from django.db import models
 
 from .choices import NotificationStatus
+from .querysets import NotificationQuerySet
 
 
 class Notification(models.Model):
@@ -29,6 +30,8 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

@@ -31,6 +31,14 @@ from .choices import (
     ProvisioningStatus,
     SuspensionScope,
 )
+from .querysets import (
+    CalibrationRecordQuerySet,
+    CardApplicationQuerySet,
+    CardEventQuerySet,
+    CardQuerySet,
+    CarrierBindingQuerySet,
+    CredentialChangeQuerySet,
+)
 
 
 class ApplicationPlan(models.Model):
@@ -96,6 +104,8 @@ class Card(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CardQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -143,6 +153,8 @@ class CardApplication(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CardApplicationQuerySet.as_manager()
+
     class Meta:
         ordering = ["card_id", "kind"]
         constraints = [
@@ -175,6 +187,8 @@ class CardEvent(models.Model):
     reason = models.TextField(blank=True, default="")
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CardEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["card_id", "id"]
@@ -211,6 +225,8 @@ class CredentialChange(models.Model):
     applications = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CredentialChangeQuerySet.as_manager()
+
     class Meta:
         ordering = ["group_customer_id", "version"]
         constraints = [
@@ -239,6 +255,8 @@ class CarrierBinding(models.Model):
                               on_delete=models.PROTECT, related_name="+")
     bound_at = models.DateTimeField(auto_now_add=True)
     unbound_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CarrierBindingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-bound_at", "-id"]
@@ -330,6 +348,8 @@ class CalibrationRecord(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CalibrationRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

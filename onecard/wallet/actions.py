@@ -651,7 +651,10 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
     """Post a terminal's batch of offline purchases; one ``Result`` per record.
 
     Each record is a dict: ``client_id``, ``member`` (a Member), ``amount``, ``created_at``,
-    ``card_number``. Offline purchases may take a purse below zero down to its overdraft limit;
+    ``card_number`` and optionally ``flagged`` (True: the card was already denied when the
+    batch arrived; the amount is charged to the customer's offline-overdraft receivable, not
+    the member's purses, so the merchant is paid and the money is never lost; same client-id
+    idempotency). Offline purchases may take a purse below zero down to its overdraft limit;
     the per-transaction and daily offline limits of the member's category apply. A record that
     cannot post is ``rejected:<rule>`` and the rest still post. Atomic: the batch commits
     whole (the results of records refused stay refused).
@@ -662,14 +665,19 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
         group_customer_id=group_customer_id).values_list(
         "category", "offline_per_transaction_limit", "offline_daily_limit")}
     member_ids = sorted({r["member"].pk for r in records})
+    # A record with ``flagged=True`` (a card already denied when the batch arrived) is charged
+    # to the customer's offline-overdraft receivable instead of the member's purses.
+    overdraft = (customer_account(group_customer_id, AccountKind.OFFLINE_OVERDRAFT).pk
+                 if any(r.get("flagged") for r in records) else None)
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 # One statement finds and locks every purse of the batch and the merchant.
-                locked = ledger.lock_purses_and(member_ids, [merchant_account.pk])
+                locked = ledger.lock_purses_and(
+                    member_ids, [merchant_account.pk] + ([overdraft] if overdraft else []))
                 purses = {(a.member_id, a.kind): a.pk for a in locked.values() if a.member_id}
                 requests, early = _offline_requests(records, purses, policies, merchant_account,
-                                                    terminal_code)
+                                                    terminal_code, overdraft)
                 posted = ledger.post(group_customer_id, [r for _i, r in requests], batch=True,
                                      locked=locked)
             break
@@ -683,7 +691,8 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
     return [by_index[i] for i in range(len(records))]
 
 
-def _offline_requests(records, purses, policies, merchant_account, terminal_code):
+def _offline_requests(records, purses, policies, merchant_account, terminal_code,
+                      overdraft=None):
     requests, early = [], {}
     for index, record in enumerate(records):
         member, amount, client_id = record["member"], record["amount"], record["client_id"]
@@ -700,6 +709,18 @@ def _offline_requests(records, purses, policies, merchant_account, terminal_code
         per_transaction, daily = policies.get(member.category, (None, None))
         if per_transaction is not None and amount > per_transaction:
             early[index] = ledger.Result(record["client_id"], f"rejected:{Refusal.OFFLINE_LIMIT}")
+            continue
+        if record.get("flagged"):
+            requests.append((index, Request(
+                client_id=record["client_id"], kind=TransferKind.PURCHASE,
+                legs=[Leg(overdraft, merchant_account.pk, amount)],
+                compare={"amount": amount, "kind": TransferKind.PURCHASE,
+                         "phase": TransferPhase.POSTED, "debit_account": overdraft,
+                         "credit_account": merchant_account.pk},
+                terminal_code=terminal_code, card_number=record.get("card_number", ""),
+                offline=True, created_at=record.get("created_at"),
+                memo=f"flagged:member {member.pk}",
+            )))
             continue
         purse = purses.get((member.pk, AccountKind.MEMBER_PURSE))
         subsidy = purses.get((member.pk, AccountKind.SUBSIDY_PURSE))

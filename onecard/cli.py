@@ -7,6 +7,7 @@
     onecard createadmin  create an operator admin account
     onecard audit verify check the audit log's hash chains
     onecard ledger verify recompute every wallet balance from the transfers
+    onecard simulate     run simulated terminals against a running server (--url, --minutes)
     onecard <any manage.py command>
 """
 

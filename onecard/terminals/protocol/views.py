@@ -1,0 +1,475 @@
+"""The terminal protocol v1 endpoints (docs/terminal-protocol.md).
+
+DRF ``APIView`` only for the OpenAPI description: no DRF authentication (hence no CSRF), no
+parsers, no renderers; each view reads the raw body, authenticates it (``auth.authenticate``),
+validates by hand and calls ONE action. Protocol refusals are 4xx ``{"error", "detail"}``;
+business refusals are 200 ``{"result": "refused", "reason"}``. No 500s: everything a client
+can send ends in one of those.
+"""
+
+import json
+from datetime import UTC
+
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Exists, OuterRef
+from django.http import JsonResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from onecard.cards import credentials
+from onecard.cards.choices import (
+    DENIED_STATUSES,
+    ApplicationKind,
+    ApplicationStatus,
+    CardStatus,
+    CredentialState,
+)
+from onecard.cards.models import Card, CardApplication
+from onecard.core.errors import DomainError, InvalidInput, NotFound
+from onecard.wallet import actions as wallet
+from onecard.wallet.choices import PURSE_KINDS, AccountKind
+from onecard.wallet.errors import IdempotencyConflict, LedgerRefused
+from onecard.wallet.models import Account, Transfer
+
+from .. import actions
+from ..access import card_refusal, decide_access
+from ..choices import CALLS, TerminalKind
+from ..errors import ProtocolError, bad_request
+from . import schema
+from .auth import authenticate
+
+TAG = ["terminal protocol"]
+MAX_AMOUNT = 10**9  # fen: ten million yuan, far above any limit
+SNAPSHOT_LIMIT = 5000
+
+
+def server_time(now=None):
+    return (now or timezone.now()).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _json_body(raw):
+    if not raw:
+        raise bad_request("body", "a JSON object is required.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise bad_request("body", "not valid JSON.")
+    if not isinstance(body, dict):
+        raise bad_request("body", "a JSON object is required.")
+    return body
+
+
+def text(body, name, *, limit=64, required=True, default=""):
+    value = body.get(name, None if required else default)
+    if not isinstance(value, str) or not (1 if required else 0) <= len(value) <= limit or (
+            value and not value.isprintable()):
+        raise bad_request(name, f"a text of 1 to {limit} printable characters.")
+    return value
+
+
+def amount_of(body, name="amount"):
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
+        raise bad_request(name, "a whole number of fen above zero.")
+    return value
+
+
+def when(body, name):
+    value = actions.parse_aware(body.get(name))
+    if value is None:
+        raise bad_request(name, "an ISO 8601 date-time with a time zone.")
+    return value
+
+
+def find_card(terminal, number, application=None):
+    """The card ``number`` of the terminal's group customer (member loaded), or None; with
+    ``application``, annotated ``has_application`` (an active one of that kind)."""
+    cards = Card.objects.select_related("member").filter(
+        group_customer_id=terminal.group_customer_id, number=number)
+    if application:
+        cards = cards.annotate(has_application=Exists(CardApplication.objects.filter(
+            card_id=OuterRef("pk"), kind=application, status=ApplicationStatus.ACTIVE)))
+    return cards.first()
+
+
+def refused(reason, **extra):
+    return {"result": "refused", "reason": reason, **extra}
+
+
+def purses_now(member_id):
+    """``{kind: (account id, available)}`` of a member's purse and subsidy purse."""
+    rows = Account.objects.filter(member_id=member_id, kind__in=PURSE_KINDS).values_list(
+        "id", "kind", "credits_posted", "debits_posted", "debits_pending")
+    return {kind: (pk, credits - debits - pending)
+            for pk, kind, credits, debits, pending in rows}
+
+
+def mask(name):
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
+
+
+class TerminalView(APIView):
+    """Base of every signed endpoint: ``call`` names what the terminal kind must be allowed
+    (``choices.CALLS``); subclasses implement ``answer(terminal, body, request)``."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    call = None
+    signed = True
+
+    def perform_content_negotiation(self, request, force=False):
+        return JSONRenderer(), "application/json"
+
+    def serve(self, request):
+        try:
+            try:
+                raw = request.body
+            except RequestDataTooBig:
+                raise ProtocolError("too_large", "The body is too large.", status=413)
+            terminal = authenticate(request, raw) if self.signed else None
+            if self.call and terminal.kind not in CALLS[self.call]:
+                raise ProtocolError("wrong_terminal_kind",
+                                    f"A {terminal.kind} terminal may not make this call.",
+                                    status=403)
+            body = _json_body(raw) if request.method == "POST" else None
+            return JsonResponse(self.answer(terminal, body, request),
+                                json_dumps_params={"ensure_ascii": False})
+        except ProtocolError as error:
+            return JsonResponse(error.as_protocol(), status=error.status_code)
+        except DomainError as error:
+            body = {"error": error.code, "detail": error.message}
+            if error.field:
+                body["field"] = error.field
+            return JsonResponse(body, status=error.status_code)
+        except NotFound:
+            return JsonResponse({"error": "not_found", "detail": "Not found."}, status=404)
+
+    def post(self, request):
+        return self.serve(request)
+
+    def get(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        raise NotImplementedError
+
+
+def _post_only(cls):
+    cls.http_method_names = ["post", "options"]
+    return cls
+
+
+def _get_only(cls):
+    cls.http_method_names = ["get", "options"]
+    return cls
+
+
+@_post_only
+class EnrolView(TerminalView):
+    signed = False
+
+    @extend_schema(tags=TAG, operation_id="terminal_enrol", request=schema.EnrolRequest,
+                   responses={200: schema.EnrolResponse, 400: schema.Error, 403: schema.Error},
+                   summary="Exchange a one-time enrolment code for a device id and secret.")
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        enrolment = actions.enrol_terminal(
+            code=body.get("code"), serial=body.get("serial", ""),
+            firmware=body.get("firmware", ""))
+        terminal = enrolment.terminal
+        return {"device_id": terminal.device_id, "secret": enrolment.secret,
+                "server_time": server_time(), "kind": terminal.kind,
+                "credential_version": credentials.current_version(terminal.group_customer_id)}
+
+
+@_post_only
+class CardLookupView(TerminalView):
+    @extend_schema(tags=TAG, operation_id="terminal_card_lookup", parameters=schema.AUTH_HEADERS,
+                   request=schema.CardRequest, responses={200: schema.LookupResponse,
+                                                          **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        number = text(body, "card_number", limit=32)
+        card = find_card(terminal, number)
+        reason = card_refusal(card, terminal.group_customer_id)
+        if card is None or card.member_id is None:
+            return {"card_number": number, "status": "unknown", "accepted": False,
+                    "reason": reason, "applications": [], "member_name": ""}
+        applications = sorted(card.applications.filter(status=ApplicationStatus.ACTIVE)
+                              .values_list("kind", flat=True))
+        answer = {"card_number": number, "status": card.status, "accepted": reason is None,
+                  "applications": applications, "member_name": mask(card.member.name)}
+        if reason:
+            answer["reason"] = reason
+        return answer
+
+
+@_post_only
+class PurchaseView(TerminalView):
+    call = "purchase"
+
+    @extend_schema(tags=TAG, operation_id="terminal_purchase", parameters=schema.AUTH_HEADERS,
+                   request=schema.PurchaseRequest, responses={200: schema.MoneyResponse,
+                                                              **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        client_id = text(body, "client_id")
+        number = text(body, "card_number", limit=32)
+        amount = amount_of(body)
+        pin_verified = body.get("pin_verified", False)
+        if not isinstance(pin_verified, bool):
+            raise bad_request("pin_verified", "true or false.")
+        card = find_card(terminal, number, ApplicationKind.PURSE)
+        reason = card_refusal(card, terminal.group_customer_id)
+        if reason is None and not card.has_application:
+            reason = "no_purse_application"
+        # A retry of a purchase that went through answers with it, whatever the card is now.
+        if reason is not None and not (card is not None and card.member_id and Transfer.objects
+                                       .filter(group_customer_id=terminal.group_customer_id,
+                                               client_id=client_id).exists()):
+            return refused(reason, client_id=client_id)
+        merchant_account = Account(id=terminal.merchant_account_id,
+                                   kind=AccountKind.MERCHANT_TERMINAL,
+                                   group_customer_id=terminal.group_customer_id)
+        try:
+            result = wallet.purchase(member=card.member, merchant_account=merchant_account,
+                                     amount=amount, client_id=client_id,
+                                     pin_verified=pin_verified, terminal_code=terminal.device_id,
+                                     card_number=number)
+        except (LedgerRefused, IdempotencyConflict) as refusal:
+            return refused(refusal.code, client_id=client_id)
+        except InvalidInput:
+            return refused("no_purse", client_id=client_id)
+        purses = purses_now(card.member_id)
+        subsidy_id, subsidy_left = purses.get(AccountKind.SUBSIDY_PURSE, (None, 0))
+        subsidy_used = sum(t.amount for t in result.transfers if t.debit_account_id == subsidy_id)
+        answer = {"result": "approved", "client_id": client_id,
+                  "amount": sum(t.amount for t in result.transfers),
+                  "balance_after": purses.get(AccountKind.MEMBER_PURSE, (None, 0))[1],
+                  "subsidy_balance_after": subsidy_left, "subsidy_used": subsidy_used,
+                  "purse_used": sum(t.amount for t in result.transfers) - subsidy_used}
+        if result.status == "exists":
+            answer["replayed"] = True
+        return answer
+
+
+@_post_only
+class TopUpView(TerminalView):
+    call = "top_up"
+
+    @extend_schema(tags=TAG, operation_id="terminal_top_up", parameters=schema.AUTH_HEADERS,
+                   request=schema.TopUpRequest, responses={200: schema.MoneyResponse,
+                                                           **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        client_id = text(body, "client_id")
+        number = text(body, "card_number", limit=32)
+        amount = amount_of(body)
+        card = find_card(terminal, number, ApplicationKind.PURSE)
+        reason = card_refusal(card, terminal.group_customer_id)
+        if reason is None and not card.has_application:
+            reason = "no_purse_application"
+        if reason is not None:
+            return refused(reason, client_id=client_id)
+        drawer = Account(id=terminal.cash_drawer_id, kind=AccountKind.CASH_DRAWER,
+                         group_customer_id=terminal.group_customer_id)
+        try:
+            result = wallet.top_up(actor=None, member=card.member, amount=amount,
+                                   client_id=client_id, source=drawer,
+                                   terminal_code=terminal.device_id)
+        except (LedgerRefused, IdempotencyConflict) as refusal:
+            return refused(refusal.code, client_id=client_id)
+        except InvalidInput:
+            return refused("no_purse", client_id=client_id)
+        purses = purses_now(card.member_id)
+        answer = {"result": "approved", "client_id": client_id, "amount": amount,
+                  "balance_after": purses.get(AccountKind.MEMBER_PURSE, (None, 0))[1]}
+        if result.status == "exists":
+            answer["replayed"] = True
+        return answer
+
+
+@_post_only
+class BalanceView(TerminalView):
+    call = "balance"
+
+    @extend_schema(tags=TAG, operation_id="terminal_balance", parameters=schema.AUTH_HEADERS,
+                   request=schema.CardRequest, responses={200: schema.BalanceResponse,
+                                                          **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        number = text(body, "card_number", limit=32)
+        card = find_card(terminal, number)
+        reason = card_refusal(card, terminal.group_customer_id)
+        if reason is not None:
+            return refused(reason, card_number=number)
+        purses = purses_now(card.member_id)
+        return {"card_number": number,
+                "balance": purses.get(AccountKind.MEMBER_PURSE, (None, 0))[1],
+                "subsidy_balance": purses.get(AccountKind.SUBSIDY_PURSE, (None, 0))[1]}
+
+
+@_post_only
+class AccessView(TerminalView):
+    call = "access"
+
+    @extend_schema(tags=TAG, operation_id="terminal_access", parameters=schema.AUTH_HEADERS,
+                   request=schema.AccessRequest, responses={200: schema.AccessResponse,
+                                                            **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        number = text(body, "card_number", limit=32)
+        direction = body.get("direction")
+        if direction not in ("in", "out"):
+            raise bad_request("direction", '"in" or "out".')
+        decision = decide_access(terminal, find_card(terminal, number), direction,
+                                 timezone.now())
+        return {"decision": decision.decision, "reason": decision.reason}
+
+
+@_post_only
+class PunchView(TerminalView):
+    call = "punch"
+
+    @extend_schema(tags=TAG, operation_id="terminal_punch", parameters=schema.AUTH_HEADERS,
+                   request=schema.PunchRequest, responses={200: schema.PunchResponse,
+                                                           **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        client_id = text(body, "client_id")
+        number = text(body, "card_number", limit=32)
+        punched_at = when(body, "punched_at")
+        card = find_card(terminal, number)
+        if card is None or card.member_id is None:
+            return refused("unknown_card")
+        return {"result": actions.record_punch(terminal=terminal, client_id=client_id, card=card,
+                                               card_number=number, punched_at=punched_at)}
+
+
+@_post_only
+class HeartbeatView(TerminalView):
+    @extend_schema(tags=TAG, operation_id="terminal_heartbeat", parameters=schema.AUTH_HEADERS,
+                   request=schema.HeartbeatRequest, responses={200: schema.HeartbeatResponse,
+                                                               **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        firmware = text(body, "firmware", limit=32)
+        clock = when(body, "clock")
+        state = text(body, "state", limit=32, required=False, default="ok")
+        now = timezone.now()
+        skew = actions.record_heartbeat(terminal=terminal, firmware=firmware, clock=clock,
+                                        state=state, now=now)
+        return {"server_time": server_time(now), "clock_skew_seconds": skew,
+                "credential_version": credentials.current_version(terminal.group_customer_id)}
+
+
+@_get_only
+class TimeView(TerminalView):
+    @extend_schema(tags=TAG, operation_id="terminal_time", parameters=schema.AUTH_HEADERS,
+                   responses={200: schema.TimeResponse, **schema.ERRORS})
+    def get(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        return {"server_time": server_time()}
+
+
+def _query_int(request, name, default, low, high):
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or not low <= int(raw) <= high:
+        raise bad_request(name, f"a whole number from {low} to {high}.")
+    return int(raw)
+
+
+@_get_only
+class CredentialsView(TerminalView):
+    """Deltas after ``since``, or a snapshot when ``since`` is 0/absent, older than the oldest
+    delta kept, or ahead of the list. Doors get allow and deny entries; other kinds get deny
+    entries in a snapshot and every change in a delta (an ``allow`` there lifts a deny)."""
+
+    @extend_schema(tags=TAG, operation_id="terminal_credentials",
+                   parameters=[*schema.AUTH_HEADERS, *schema.CREDENTIAL_PARAMETERS],
+                   responses={200: schema.CredentialsResponse, **schema.ERRORS})
+    def get(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        since = _query_int(request, "since", 0, 0, 10**18)
+        limit = _query_int(request, "limit", SNAPSHOT_LIMIT, 1, SNAPSHOT_LIMIT)
+        after = request.GET.get("after", "")
+        if len(after) > 32:
+            raise bad_request("after", "a card number.")
+        customer = terminal.group_customer_id
+        version = credentials.current_version(customer)
+        door = terminal.kind == TerminalKind.DOOR_CONTROLLER
+        if 0 < since <= version and since >= credentials.oldest_delta_version(customer):
+            changes = credentials.changes_since(customer, since, limit=limit + 1)
+            more = len(changes) > limit
+            changes = changes[:limit]
+            return {"mode": "delta", "more": more,
+                    "version": changes[-1].version if changes else since,
+                    "entries": [{"version": c.version, "card_number": c.card_number,
+                                 "state": c.state,
+                                 "applications": c.applications if door else []}
+                                for c in changes]}
+        cards = (Card.objects.filter(group_customer_id=customer, member__isnull=False)
+                 .exclude(status=CardStatus.SCRAPPED))
+        if not door:
+            cards = cards.filter(status__in=DENIED_STATUSES)
+        if after:
+            cards = cards.filter(number__gt=after)
+        page = list(cards.order_by("number").values_list("pk", "number", "status")[:limit + 1])
+        more = len(page) > limit
+        page = page[:limit]
+        applications = {}
+        if door and page:
+            for card_id, kind in CardApplication.objects.filter(
+                    card_id__in=[row[0] for row in page],
+                    status=ApplicationStatus.ACTIVE).values_list("card_id", "kind"):
+                applications.setdefault(card_id, []).append(kind)
+        answer = {"mode": "snapshot", "version": version, "more": more,
+                  "entries": [{"version": version, "card_number": number,
+                               "state": (CredentialState.ALLOW if status == CardStatus.ACTIVE
+                                         else CredentialState.DENY),
+                               "applications": sorted(applications.get(pk, []))}
+                              for pk, number, status in page]}
+        if more:
+            answer["next_after"] = page[-1][1]
+        return answer
+
+
+@_post_only
+class OfflineRecordsView(TerminalView):
+    @extend_schema(tags=TAG, operation_id="terminal_offline_records",
+                   parameters=schema.AUTH_HEADERS, request=schema.OfflineRequest,
+                   responses={200: schema.OfflineResponse, **schema.ERRORS})
+    def post(self, request):
+        return self.serve(request)
+
+    def answer(self, terminal, body, request):
+        records = body.get("records")
+        if not isinstance(records, list) or not 1 <= len(records) <= actions.MAX_OFFLINE_BATCH:
+            raise bad_request("records", f"a list of 1 to {actions.MAX_OFFLINE_BATCH} records.")
+        results, gaps = actions.ingest_offline_records(terminal=terminal, records=records)
+        return {"results": results, "gaps": gaps}

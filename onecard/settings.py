@@ -120,7 +120,12 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'onecard.sqlite3'}"
-_database = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+# Connections persist between requests (a new one per request cost half of a terminal
+# purchase's time: docs/benchmarks.md); health checks drop one the server closed.
+_database = dj_database_url.parse(
+    DATABASE_URL, conn_max_age=int(os.environ.get("ONECARD_CONN_MAX_AGE", "60")),
+    conn_health_checks=True,
+)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _database["OPTIONS"] = {
@@ -194,6 +199,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ONECARD_ROSTER_MAX_BYTES = 5 * 1024 * 1024
 ONECARD_ROSTER_MAX_ROWS = 20000
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Adapters to the operator's systems (docs/cards.md): carrier register (BOSS) and SMS gateway.
+ONECARD_CARRIER_ADAPTER = "onecard.cards.carrier.LocalCarrier"
+ONECARD_SMS_ADAPTER = "onecard.notifications.adapters.LocalAdapter"
+ONECARD_OTA_CHANNEL = "onecard.cards.channels.LocalChannel"  # ONECARD_OTA_EXPIRY: default 24 h
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -247,7 +256,12 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "onecard.cards.choices.ApplicationStatus",
         "ProvisioningStatusEnum": "onecard.cards.choices.ProvisioningStatus",
         "CredentialStateEnum": "onecard.cards.choices.CredentialState",
+        "OpeningChannelEnum": "onecard.cards.choices.OpeningChannel",
+        "TicketChannelEnum": "onecard.service.choices.TicketChannel",
         "NotificationStatusEnum": "onecard.notifications.choices.NotificationStatus",
+        "TerminalKindEnum": "onecard.terminals.choices.TerminalKind",
+        "TerminalStateEnum": "onecard.terminals.choices.TerminalState",
+        "TerminalAlertKindEnum": "onecard.terminals.choices.AlertKind",
     },
 }
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("onecard.service.api.urls")),
     path("", include("onecard.projects.api.urls")),
     path("", include("onecard.cards.api.urls")),
+    path("", include("onecard.notifications.api.urls")),
     path("", include("onecard.terminals.api.urls")),
     path("", include("onecard.audit.api.urls")),
 ]

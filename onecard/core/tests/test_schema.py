@@ -32,6 +32,14 @@ API_PATHS = [
     "/api/v1/wallet/spending-policies/", "/api/v1/wallet/top-ups/", "/api/v1/wallet/refunds/",
     "/api/v1/wallet/subsidy-grants/", "/api/v1/wallet/members/{id}/statement/",
     "/api/v1/wallet/group-customers/{id}/reconciliation/",
+    # Terminals: the registry, and the terminal protocol (docs/terminal-protocol.md)
+    "/api/v1/terminals/", "/api/v1/terminals/{id}/", "/api/v1/terminals/{id}/disable/",
+    "/api/v1/terminals/{id}/enable/", "/api/v1/terminals/{id}/enrolment-code/",
+    "/api/v1/terminals/{id}/retire/", "/api/v1/terminals/{id}/rotate-secret/",
+    "/terminal/v1/access", "/terminal/v1/balance", "/terminal/v1/cards/lookup",
+    "/terminal/v1/credentials", "/terminal/v1/enrol", "/terminal/v1/heartbeat",
+    "/terminal/v1/offline-records", "/terminal/v1/punches", "/terminal/v1/purchases",
+    "/terminal/v1/time", "/terminal/v1/top-ups",
     # Implementation projects
     "/api/v1/projects/", "/api/v1/projects/export/", "/api/v1/projects/{id}/",
     "/api/v1/projects/{id}/attachments/{item_id}/", "/api/v1/projects/{id}/cancel/",
@@ -54,6 +62,28 @@ API_PATHS = [
     "/api/v1/service/work-orders/", "/api/v1/service/work-orders/{id}/",
     "/api/v1/service/work-orders/{id}/accept/", "/api/v1/service/work-orders/{id}/arrive/",
     "/api/v1/service/work-orders/{id}/decline/", "/api/v1/service/work-orders/{id}/report/",
+    # Card stock, application plans, openings, phone models, calibrations
+    "/api/v1/card-stock/", "/api/v1/card-stock/{id}/", "/api/v1/card-stock/{id}/scrap/",
+    "/api/v1/card-stock/receive/", "/api/v1/card-stock/assign/", "/api/v1/card-stock/return/",
+    "/api/v1/card-application-plans/",
+    "/api/v1/card-openings/", "/api/v1/card-openings/{id}/",
+    "/api/v1/card-openings/{id}/cancel/", "/api/v1/card-openings/{id}/confirm/",
+    "/api/v1/card-openings/local/",
+    "/api/v1/phone-models/", "/api/v1/phone-models/{id}/",
+    "/api/v1/calibrations/", "/api/v1/calibrations/{id}/",
+    "/api/v1/calibrations/phone-change/",
+    # Card lifecycle, credential list, notifications
+    "/api/v1/cards/", "/api/v1/cards/{id}/", "/api/v1/cards/{id}/bindings/",
+    "/api/v1/cards/{id}/deregister/", "/api/v1/cards/{id}/events/", "/api/v1/cards/{id}/issue/",
+    "/api/v1/cards/{id}/old-sim-recovered/", "/api/v1/cards/{id}/recover/",
+    "/api/v1/cards/{id}/replace/", "/api/v1/cards/{id}/report-lost/",
+    "/api/v1/cards/{id}/resume/", "/api/v1/cards/{id}/suspend/", "/api/v1/cards/{id}/unreport/",
+    "/api/v1/cards/applications/", "/api/v1/cards/applications/{id}/",
+    "/api/v1/cards/applications/{id}/delete/", "/api/v1/cards/credentials/",
+    "/api/v1/cards/group-customers/{id}/resume-cards/",
+    "/api/v1/cards/group-customers/{id}/suspend-cards/",
+    "/api/v1/cards/mine/", "/api/v1/cards/mine/report-lost/",
+    "/api/v1/notifications/", "/api/v1/notifications/{id}/",
 ]
 
 

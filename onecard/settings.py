@@ -199,10 +199,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ONECARD_ROSTER_MAX_BYTES = 5 * 1024 * 1024
 ONECARD_ROSTER_MAX_ROWS = 20000
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
-# Adapters to the operator's systems (docs/cards.md): carrier register (BOSS) and SMS gateway.
-ONECARD_CARRIER_ADAPTER = "onecard.cards.carrier.LocalCarrier"
-ONECARD_SMS_ADAPTER = "onecard.notifications.adapters.LocalAdapter"
-ONECARD_OTA_CHANNEL = "onecard.cards.channels.LocalChannel"  # ONECARD_OTA_EXPIRY: default 24 h
+# Adapters to the operator's systems (docs/cards.md): carrier register (BOSS), OTA, SMS.
+ONECARD_CARRIER_ADAPTER = os.environ.get("ONECARD_CARRIER_ADAPTER",
+                                         "onecard.cards.carrier.LocalCarrier")
+ONECARD_SMS_ADAPTER = os.environ.get("ONECARD_SMS_ADAPTER",
+                                     "onecard.notifications.adapters.LocalAdapter")
+ONECARD_OTA_CHANNEL = os.environ.get("ONECARD_OTA_CHANNEL", "onecard.cards.channels.LocalChannel")
+# ONECARD_OTA_EXPIRY (seconds) may be set here; provisioning defaults it to 24 h.
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

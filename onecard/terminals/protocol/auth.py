@@ -6,6 +6,10 @@ Order of checks: headers present and well formed (``auth_missing``, 400) → dev
 accepted one (``replayed_sequence``, by a conditional UPDATE, so two requests with the same
 sequence cannot both pass). The sequence is recorded only for requests whose signature checks.
 Each refusal of a known device is counted on it. Queries: one read of the terminal, one UPDATE.
+
+``verify`` does everything but the sequence; the views then accept the sequence in the same
+transaction as the call's own work (one commit per request, not two), and, if the call fails,
+accept it on its own afterwards, so a refused request can never be replayed later.
 """
 
 import hmac
@@ -43,7 +47,24 @@ def path_with_query(request):
 
 
 def authenticate(request, body, now=None):
-    """The active ``Terminal`` that signed this request, or ProtocolError."""
+    """The active ``Terminal`` that signed this request, or ProtocolError; its sequence is
+    accepted (recorded) by this call."""
+    terminal, sequence, now = verify(request, body, now)
+    require_sequence(terminal, sequence, now)
+    return terminal
+
+
+def require_sequence(terminal, sequence, now):
+    """Accept ``sequence`` as the terminal's last, or count the replay and refuse it."""
+    if not accept_sequence(terminal.pk, sequence, now):
+        count_auth_failure(terminal.pk, AuthFailure.REPLAYED_SEQUENCE, now)
+        raise ProtocolError("replayed_sequence",
+                            "The sequence is not above the last accepted one.", status=401)
+
+
+def verify(request, body, now=None):
+    """``(terminal, sequence, now)`` for a well-signed, fresh request of an active terminal, or
+    ProtocolError. The sequence is not yet accepted: see ``require_sequence``."""
     device_id = _header(request, "X-Terminal-Id")
     signature = _header(request, "X-Terminal-Signature")
     if not device_id or len(device_id) > 32 or not device_id.isprintable():
@@ -70,8 +91,4 @@ def authenticate(request, body, now=None):
         raise ProtocolError("stale_timestamp",
                             f"The timestamp is more than {MAX_SKEW_SECONDS} s from server time.",
                             status=401)
-    if not accept_sequence(terminal.pk, sequence, now):
-        count_auth_failure(terminal.pk, AuthFailure.REPLAYED_SEQUENCE, now)
-        raise ProtocolError("replayed_sequence",
-                            "The sequence is not above the last accepted one.", status=401)
-    return terminal
+    return terminal, sequence, now

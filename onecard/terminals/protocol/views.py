@@ -11,6 +11,7 @@ import json
 from datetime import UTC
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.utils import timezone
@@ -39,7 +40,7 @@ from ..access import card_refusal, decide_access
 from ..choices import CALLS, TerminalKind
 from ..errors import ProtocolError, bad_request
 from . import schema
-from .auth import authenticate
+from .auth import require_sequence, verify
 
 TAG = ["terminal protocol"]
 MAX_AMOUNT = 10**9  # fen: ten million yuan, far above any limit
@@ -111,6 +112,9 @@ def mask(name):
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
 
 
+_REPLAYED = object()
+
+
 class TerminalView(APIView):
     """Base of every signed endpoint: ``call`` names what the terminal kind must be allowed
     (``choices.CALLS``); subclasses implement ``answer(terminal, body, request)``."""
@@ -129,14 +133,12 @@ class TerminalView(APIView):
                 raw = request.body
             except RequestDataTooBig:
                 raise ProtocolError("too_large", "The body is too large.", status=413)
-            terminal = authenticate(request, raw) if self.signed else None
-            if self.call and terminal.kind not in CALLS[self.call]:
-                raise ProtocolError("wrong_terminal_kind",
-                                    f"A {terminal.kind} terminal may not make this call.",
-                                    status=403)
-            body = _json_body(raw) if request.method == "POST" else None
-            return JsonResponse(self.answer(terminal, body, request),
-                                json_dumps_params={"ensure_ascii": False})
+            if not self.signed:
+                body = _json_body(raw) if request.method == "POST" else None
+                answer = self.answer(None, body, request)
+            else:
+                answer = self._signed_answer(request, raw)
+            return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
         except ProtocolError as error:
             return JsonResponse(error.as_protocol(), status=error.status_code)
         except DomainError as error:
@@ -146,6 +148,28 @@ class TerminalView(APIView):
             return JsonResponse(body, status=error.status_code)
         except NotFound:
             return JsonResponse({"error": "not_found", "detail": "Not found."}, status=404)
+
+    def _signed_answer(self, request, raw):
+        """Accept the sequence and do the call's work in one transaction (one commit). If the
+        call fails, the sequence is still accepted, on its own, before the error answers."""
+        terminal, sequence, now = verify(request, raw)
+        try:
+            with transaction.atomic():
+                if not actions.accept_sequence(terminal.pk, sequence, now):
+                    answer = _REPLAYED
+                else:
+                    if self.call and terminal.kind not in CALLS[self.call]:
+                        raise ProtocolError(
+                            "wrong_terminal_kind",
+                            f"A {terminal.kind} terminal may not make this call.", status=403)
+                    body = _json_body(raw) if request.method == "POST" else None
+                    answer = self.answer(terminal, body, request)
+        except Exception:
+            actions.accept_sequence(terminal.pk, sequence, now)
+            raise
+        if answer is _REPLAYED:
+            require_sequence(terminal, sequence, now)  # counts the replay and refuses it
+        return answer
 
     def post(self, request):
         return self.serve(request)

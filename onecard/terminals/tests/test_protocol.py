@@ -176,6 +176,22 @@ def test_non_json_body_is_a_bad_request(fleet):
     assert response.status_code == 400 and response.json()["error"] == "bad_request"
 
 
+def test_a_failed_call_uses_up_its_sequence(fleet):
+    # The sequence commits with the call's work; a call that fails still records it, so the
+    # same signed request cannot be sent again later, when it might succeed.
+    client, pos = fleet.client("pos"), fleet.terminals["pos"]
+    status, answer = client.call("POST", "purchases", {"client_id": "s-1", "amount": 0,
+                                                       "card_number": "1"}, sequence=5000)
+    assert (status, answer["error"]) == (400, "bad_request")
+    assert Terminal.objects.get(pk=pos.pk).last_sequence == 5000
+    before = snapshot()
+    status, answer = client.call("POST", "purchases", {"client_id": "s-1", "amount": 0,
+                                                       "card_number": "1"}, sequence=5000)
+    assert (status, answer["error"]) == (401, "replayed_sequence")
+    assert snapshot() == before
+    assert failures(pos) == (0, 0, 1, 0)
+
+
 # --- Online calls --------------------------------------------------------------------------------
 
 

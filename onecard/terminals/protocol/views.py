@@ -235,6 +235,19 @@ class CardLookupView(TerminalView):
         return answer
 
 
+def _money_request(terminal, body):
+    """``(client_id, card number, amount, card, refusal reason or None)`` of a purchase or
+    top-up body: the card must be usable and carry an active purse application."""
+    client_id = text(body, "client_id")
+    number = text(body, "card_number", limit=32)
+    amount = amount_of(body)
+    card = find_card(terminal, number, ApplicationKind.PURSE)
+    reason = card_refusal(card, terminal.group_customer_id)
+    if reason is None and not card.has_application:
+        reason = "no_purse_application"
+    return client_id, number, amount, card, reason
+
+
 @_post_only
 class PurchaseView(TerminalView):
     call = "purchase"
@@ -246,16 +259,10 @@ class PurchaseView(TerminalView):
         return self.serve(request)
 
     def answer(self, terminal, body, request):
-        client_id = text(body, "client_id")
-        number = text(body, "card_number", limit=32)
-        amount = amount_of(body)
+        client_id, number, amount, card, reason = _money_request(terminal, body)
         pin_verified = body.get("pin_verified", False)
         if not isinstance(pin_verified, bool):
             raise bad_request("pin_verified", "true or false.")
-        card = find_card(terminal, number, ApplicationKind.PURSE)
-        reason = card_refusal(card, terminal.group_customer_id)
-        if reason is None and not card.has_application:
-            reason = "no_purse_application"
         # A retry of a purchase that went through answers with it, whatever the card is now.
         if reason is not None and not (card is not None and card.member_id and Transfer.objects
                                        .filter(group_customer_id=terminal.group_customer_id,
@@ -297,13 +304,7 @@ class TopUpView(TerminalView):
         return self.serve(request)
 
     def answer(self, terminal, body, request):
-        client_id = text(body, "client_id")
-        number = text(body, "card_number", limit=32)
-        amount = amount_of(body)
-        card = find_card(terminal, number, ApplicationKind.PURSE)
-        reason = card_refusal(card, terminal.group_customer_id)
-        if reason is None and not card.has_application:
-            reason = "no_purse_application"
+        client_id, _number, amount, card, reason = _money_request(terminal, body)
         if reason is not None:
             return refused(reason, client_id=client_id)
         drawer = Account(id=terminal.cash_drawer_id, kind=AccountKind.CASH_DRAWER,

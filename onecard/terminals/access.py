@@ -45,7 +45,11 @@ def decide_access(terminal, card, direction, at):
     refusal = card_refusal(card, terminal.group_customer_id)
     if refusal:
         return Decision("deny", refusal)
-    if not card.applications.filter(kind=ApplicationKind.ACCESS,
-                                    status=ApplicationStatus.ACTIVE).exists():
+    if getattr(card, "checked_application", None) == ApplicationKind.ACCESS:
+        has_access = card.has_application  # read with the card by the gateway
+    else:
+        has_access = card.applications.filter(kind=ApplicationKind.ACCESS,
+                                              status=ApplicationStatus.ACTIVE).exists()
+    if not has_access:
         return Decision("deny", "no_access_application")
     return Decision("allow", "card_active")

@@ -11,8 +11,7 @@ import json
 from datetime import UTC
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -30,6 +29,7 @@ from onecard.cards.choices import (
 )
 from onecard.cards.models import Card, CardApplication
 from onecard.core.errors import DomainError, InvalidInput, NotFound
+from onecard.people.models import Member
 from onecard.wallet import actions as wallet
 from onecard.wallet.choices import PURSE_KINDS, AccountKind
 from onecard.wallet.errors import IdempotencyConflict, LedgerRefused
@@ -85,15 +85,42 @@ def when(body, name):
     return value
 
 
+# The hot path reads with hand-written SQL: building these small queries with the ORM cost more
+# than running them (docs/benchmarks.md). Instances come from ``from_db``, so any field not read
+# here still loads on access, as with ``.only()``.
+def _columns(model, wanted):
+    """``wanted`` in the model's field order, as ``from_db`` needs them."""
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
+
+
+CARD_COLUMNS = _columns(Card, {"id", "number", "status", "group_customer_id", "member_id"})
+MEMBER_COLUMNS = _columns(Member, {"id", "group_customer_id", "name", "category", "status"})
+CARD_SQL = (
+    f"SELECT {', '.join('c.' + name for name in CARD_COLUMNS)}, "  # noqa: S608 - constants
+    f"{', '.join('m.' + name for name in MEMBER_COLUMNS)}, "
+    "EXISTS (SELECT 1 FROM cards_cardapplication a WHERE a.card_id = c.id AND a.kind = %s "
+    "AND a.status = %s) "
+    "FROM cards_card c LEFT JOIN people_member m ON m.id = c.member_id "
+    "WHERE c.group_customer_id = %s AND c.number = %s"
+)
+
+
 def find_card(terminal, number, application=None):
     """The card ``number`` of the terminal's group customer (member loaded), or None; with
-    ``application``, annotated ``has_application`` (an active one of that kind)."""
-    cards = Card.objects.select_related("member").filter(
-        group_customer_id=terminal.group_customer_id, number=number)
+    ``application``, ``has_application`` tells whether it has an active one of that kind."""
+    with connection.cursor() as cursor:
+        cursor.execute(CARD_SQL, [str(application or ""), str(ApplicationStatus.ACTIVE),
+                                  terminal.group_customer_id, number])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(CARD_COLUMNS)
+    card = Card.from_db(connection.alias, CARD_COLUMNS, row[:split])
+    if card.member_id is not None:
+        card.member = Member.from_db(connection.alias, MEMBER_COLUMNS, row[split:-1])
     if application:
-        cards = cards.annotate(has_application=Exists(CardApplication.objects.filter(
-            card_id=OuterRef("pk"), kind=application, status=ApplicationStatus.ACTIVE)))
-    return cards.first()
+        card.has_application, card.checked_application = bool(row[-1]), application
+    return card
 
 
 def refused(reason, **extra):
@@ -102,10 +129,11 @@ def refused(reason, **extra):
 
 def purses_now(member_id):
     """``{kind: (account id, available)}`` of a member's purse and subsidy purse."""
-    rows = Account.objects.filter(member_id=member_id, kind__in=PURSE_KINDS).values_list(
-        "id", "kind", "credits_posted", "debits_posted", "debits_pending")
-    return {kind: (pk, credits - debits - pending)
-            for pk, kind, credits, debits, pending in rows}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, kind, credits_posted - debits_posted - debits_pending "
+                       "FROM wallet_account WHERE member_id = %s AND kind IN (%s, %s)",
+                       [member_id, *sorted(str(kind) for kind in PURSE_KINDS)])
+        return {kind: (pk, available) for pk, kind, available in cursor.fetchall()}
 
 
 def mask(name):
@@ -362,7 +390,8 @@ class AccessView(TerminalView):
         direction = body.get("direction")
         if direction not in ("in", "out"):
             raise bad_request("direction", '"in" or "out".')
-        decision = decide_access(terminal, find_card(terminal, number), direction,
+        decision = decide_access(terminal, find_card(terminal, number, ApplicationKind.ACCESS),
+                                 direction,
                                  timezone.now())
         return {"decision": decision.decision, "reason": decision.reason}
 

@@ -1,5 +1,7 @@
 """Everything README's first command needs: migrate, static files, demo data, then serve."""
 
+import os
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -8,8 +10,9 @@ class Command(BaseCommand):
     help = "Migrate, collect static files, load demo data and serve."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default="127.0.0.1:8000")
-        parser.add_argument("--workers", type=int, default=3)
+        parser.add_argument("--bind", default=os.environ.get("ONECARD_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int,
+                            default=int(os.environ.get("ONECARD_WORKERS", "3")))
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo data.")
 
     def handle(self, *args, **options):

@@ -276,6 +276,24 @@ def _money_request(terminal, body):
     return client_id, number, amount, card, reason
 
 
+def _post_money(client_id, card, post):
+    """Run the wallet action ``post``: ``(result, purses after)`` when it went through, or
+    ``(refusal answer, None)`` naming the rule that refused it."""
+    try:
+        result = post()
+    except (LedgerRefused, IdempotencyConflict) as refusal:
+        return refused(refusal.code, client_id=client_id), None
+    except InvalidInput:
+        return refused("no_purse", client_id=client_id), None
+    return result, purses_now(card.member_id)
+
+
+def _replayed(answer, result):
+    if result.status == "exists":
+        answer["replayed"] = True
+    return answer
+
+
 @_post_only
 class PurchaseView(TerminalView):
     call = "purchase"
@@ -299,16 +317,13 @@ class PurchaseView(TerminalView):
         merchant_account = Account(id=terminal.merchant_account_id,
                                    kind=AccountKind.MERCHANT_TERMINAL,
                                    group_customer_id=terminal.group_customer_id)
-        try:
-            result = wallet.purchase(member=card.member, merchant_account=merchant_account,
-                                     amount=amount, client_id=client_id,
-                                     pin_verified=pin_verified, terminal_code=terminal.device_id,
-                                     card_number=number)
-        except (LedgerRefused, IdempotencyConflict) as refusal:
-            return refused(refusal.code, client_id=client_id)
-        except InvalidInput:
-            return refused("no_purse", client_id=client_id)
-        purses = purses_now(card.member_id)
+        result, purses = _post_money(
+            client_id, card, lambda: wallet.purchase(
+                member=card.member, merchant_account=merchant_account, amount=amount,
+                client_id=client_id, pin_verified=pin_verified,
+                terminal_code=terminal.device_id, card_number=number))
+        if purses is None:
+            return result
         subsidy_id, subsidy_left = purses.get(AccountKind.SUBSIDY_PURSE, (None, 0))
         subsidy_used = sum(t.amount for t in result.transfers if t.debit_account_id == subsidy_id)
         answer = {"result": "approved", "client_id": client_id,
@@ -316,9 +331,7 @@ class PurchaseView(TerminalView):
                   "balance_after": purses.get(AccountKind.MEMBER_PURSE, (None, 0))[1],
                   "subsidy_balance_after": subsidy_left, "subsidy_used": subsidy_used,
                   "purse_used": sum(t.amount for t in result.transfers) - subsidy_used}
-        if result.status == "exists":
-            answer["replayed"] = True
-        return answer
+        return _replayed(answer, result)
 
 
 @_post_only
@@ -337,20 +350,15 @@ class TopUpView(TerminalView):
             return refused(reason, client_id=client_id)
         drawer = Account(id=terminal.cash_drawer_id, kind=AccountKind.CASH_DRAWER,
                          group_customer_id=terminal.group_customer_id)
-        try:
-            result = wallet.top_up(actor=None, member=card.member, amount=amount,
-                                   client_id=client_id, source=drawer,
-                                   terminal_code=terminal.device_id)
-        except (LedgerRefused, IdempotencyConflict) as refusal:
-            return refused(refusal.code, client_id=client_id)
-        except InvalidInput:
-            return refused("no_purse", client_id=client_id)
-        purses = purses_now(card.member_id)
+        result, purses = _post_money(
+            client_id, card, lambda: wallet.top_up(
+                actor=None, member=card.member, amount=amount, client_id=client_id,
+                source=drawer, terminal_code=terminal.device_id))
+        if purses is None:
+            return result
         answer = {"result": "approved", "client_id": client_id, "amount": amount,
                   "balance_after": purses.get(AccountKind.MEMBER_PURSE, (None, 0))[1]}
-        if result.status == "exists":
-            answer["replayed"] = True
-        return answer
+        return _replayed(answer, result)
 
 
 @_post_only

@@ -143,6 +143,9 @@ elif _database["ENGINE"] in {
     "django.db.backends.postgresql_psycopg2",
 }:
     _database["ENGINE"] = "django.db.backends.postgresql"
+    # Statements from ``onecard.core.sql.hot_cursor`` are prepared on their second run (ADR
+    # 0010); Django's own client-side-binding cursors are never prepared.
+    _database["OPTIONS"] = {"prepare_threshold": 1}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from onecard.accounts.choices import Role
 from onecard.audit.actions import write_audit
-from onecard.core.errors import Conflict, InvalidInput, NotAllowed
+from onecard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from onecard.core.locks import lock_one
 from onecard.core.money import fen
+from onecard.core.sql import hot_cursor
 from onecard.core.validation import clean_or_refuse, snapshot
 
 from . import ledger
@@ -93,10 +94,16 @@ def _submit(group_customer_id, request, *, audit=None, now=None, lock=None):
         if not ledger.is_duplicate_client_id(error):
             raise Conflict(_("The ledger refused this request."), code="ledger_constraint")
     with transaction.atomic():
-        found = ledger._existing_legs(group_customer_id, [request.client_id])
-        if request.client_id not in found:
-            raise Conflict(_("The ledger refused this request."), code="ledger_constraint")
-        result = ledger._answer_retry(request, found[request.client_id])
+        return _answer_stored(group_customer_id, request)
+
+
+def _answer_stored(group_customer_id, request):
+    """The ``Result`` of a request whose client id is stored: ``exists``, or refused naming
+    the first field that differs."""
+    found = ledger._existing_legs(group_customer_id, [request.client_id])
+    if request.client_id not in found:
+        raise Conflict(_("The ledger refused this request."), code="ledger_constraint")
+    result = ledger._answer_retry(request, found[request.client_id])
     if result.status != "exists":
         name = result.status.removeprefix("exists_with_different_")
         raise IdempotencyConflict(
@@ -339,7 +346,8 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
     amount, client_id = _amount(amount), _client_id(client_id)
     if merchant_account.kind not in (AccountKind.MERCHANT, AccountKind.MERCHANT_TERMINAL):
         raise InvalidInput({"merchant_account": [_("Purchases pay a merchant account.")]})
-    today = timezone.localdate(created_at or timezone.now())
+    now = created_at or timezone.now()
+    today = timezone.localdate(now)
     request = Request(
         client_id=client_id, kind=TransferKind.PURCHASE, legs=[],
         compare={"amount": amount, "kind": TransferKind.PURCHASE, "phase": TransferPhase.POSTED,
@@ -347,6 +355,9 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
         actor_id=getattr(_person(actor), "pk", None), terminal_code=terminal_code,
         card_number=card_number, created_at=created_at,
     )
+    if PURCHASE_IN_DATABASE and connection.vendor == "postgresql":
+        return _purchase_in_database(member, merchant_account.pk, amount, pin_verified, request,
+                                     now, today)
 
     def lock():
         # One statement locks both purses and the merchant account (id order) and reads the
@@ -371,6 +382,55 @@ def purchase(*, actor=None, member, merchant_account, amount, client_id, pin_ver
         request.spend = (purse, amount, today, policy.daily_limit)
         return accounts
     return _submit(member.group_customer_id, request, lock=lock)
+
+
+# On PostgreSQL an online purchase is ONE statement: the ``wallet_purchase`` function (migration
+# 0004, ADR 0010) applies the engine's rules in the engine's order, with no round trip between
+# the lock and the write. Tests switch it off to compare both paths on the same database.
+PURCHASE_IN_DATABASE = True
+PURCHASE_SQL = "SELECT * FROM wallet_purchase(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _purchase_in_database(member, merchant_id, amount, pin_verified, request, now, today):
+    """``purchase`` on PostgreSQL. One statement is atomic by itself: without an atomic block
+    it needs no BEGIN/COMMIT (or SAVEPOINT) round trips of its own, and a refusal has written
+    nothing, so raising it cannot leave a caller's transaction half done."""
+    customer_id = member.group_customer_id
+    with hot_cursor() as cursor:
+        cursor.execute(PURCHASE_SQL, [
+            customer_id, member.pk, member.category, merchant_id, amount, request.client_id,
+            pin_verified, request.actor_id, request.terminal_code, request.card_number, now,
+            today])
+        (outcome, account_id, figure, figure2, subsidy_id, purse_id, subsidy_leg_id,
+         subsidy_taken, purse_leg_id, purse_taken, subsidy_left, purse_left) = cursor.fetchone()
+    if outcome == "ok":
+        transfers = []
+        for pk, debit_id, taken in ((subsidy_leg_id, subsidy_id, subsidy_taken),
+                                    (purse_leg_id, purse_id, purse_taken)):
+            if taken:
+                transfers.append(ledger.stored_transfer(
+                    pk, request, len(transfers), debit_id, merchant_id, taken, customer_id,
+                    created_at=now))
+        return ledger.Result(request.client_id, "ok", transfers, balances={
+            AccountKind.MEMBER_PURSE: purse_left, AccountKind.SUBSIDY_PURSE: subsidy_left})
+    if outcome == "retry":
+        return _answer_stored(customer_id, request)
+    if outcome == "no_purse":
+        raise InvalidInput({"member": [_("This member has no purse.")]})
+    if outcome == "not_found":
+        raise NotFound(f"Account {account_id}")
+    if outcome == Refusal.LIMIT_PER_TRANSACTION:
+        _check_policy(SpendingPolicy(per_transaction_limit=figure), amount, pin_verified)
+    if outcome == Refusal.PIN_REQUIRED:
+        _check_policy(SpendingPolicy(pin_threshold=figure), amount, pin_verified)
+    if outcome == Refusal.ACCOUNT_CLOSED:
+        raise ledger.as_ledger_refused(ledger.closed(Account.objects.get(pk=account_id)))
+    if outcome == Refusal.INSUFFICIENT_FUNDS:
+        raise ledger.as_ledger_refused(
+            ledger.insufficient(Account.objects.get(pk=account_id), figure))
+    if outcome == Refusal.LIMIT_DAILY:
+        raise ledger.as_ledger_refused(ledger.over_daily_limit(figure, figure2))
+    raise Conflict(_("The ledger refused this request."), code="ledger_constraint")
 
 
 def _check_policy(policy, amount, pin_verified):
@@ -691,9 +751,17 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
     return [by_index[i] for i in range(len(records))]
 
 
+def _business_day(moment, zone):
+    """``timezone.localdate(moment)`` with the zone looked up once by the caller."""
+    return moment.astimezone(zone).date() if moment.tzinfo is not None else (
+        timezone.localdate(moment))
+
+
 def _offline_requests(records, purses, policies, merchant_account, terminal_code,
                       overdraft=None):
     requests, early = [], {}
+    # The business day of each record, in the current time zone (read once per batch).
+    zone, now = timezone.get_current_timezone(), timezone.now()
     for index, record in enumerate(records):
         member, amount, client_id = record["member"], record["amount"], record["client_id"]
         try:
@@ -737,7 +805,7 @@ def _offline_requests(records, purses, policies, merchant_account, terminal_code
                      "credit_account": merchant_account.pk},
             terminal_code=terminal_code, card_number=record.get("card_number", ""),
             offline=True, created_at=created_at,
-            spend=(purse, amount, timezone.localdate(created_at or timezone.now()), daily),
+            spend=(purse, amount, _business_day(created_at or now, zone), daily),
         )))
     return requests, early
 

@@ -17,6 +17,7 @@ leave no trace. The database re-checks what it can (floor check constraint, uniq
 reversed-once, settled-once; on PostgreSQL the commit-time balance trigger).
 """
 
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onecard.core.errors import NotFound
+from onecard.core.sql import hot_cursor
 
 from .choices import AccountKind, AccountStatus, Refusal, TransferPhase
 from .errors import IdempotencyConflict, LedgerRefused
@@ -83,6 +85,9 @@ class Result:
     status: str
     transfers: list = field(default_factory=list)
     message: str = ""
+    # ``{account kind: available fen}`` of the payer's purse and subsidy purse right after a
+    # purchase, when the posting read them anyway (None: ask ``purses_now``).
+    balances: dict | None = None
 
     @property
     def accepted(self):
@@ -134,13 +139,13 @@ def post(group_customer_id, requests, *, batch=False, now=None, locked=None, loo
         else:
             try:
                 transfers = _apply(request, ctx)
-            except _Refused as refused:
+            except _Refused as refusal:
                 if not lookup and _existing_legs(group_customer_id, [request.client_id]):
                     raise ClientIdRace() from None  # a retry of a request that went through
                 if not batch:
-                    raise LedgerRefused(refused.message, code=refused.code, field=refused.field)
-                result = Result(request.client_id, f"rejected:{refused.code}",
-                                message=refused.message)
+                    raise as_ledger_refused(refusal) from None
+                result = Result(request.client_id, f"rejected:{refusal.code}",
+                                message=refusal.message)
             else:
                 result = Result(request.client_id, "ok", transfers)
                 new_transfers.extend(transfers)
@@ -190,7 +195,7 @@ def lock_accounts(where, params):
     # Only constants and "%s" placeholders are interpolated; values travel as parameters.
     sql = (f"SELECT {', '.join(LOCKED_COLUMNS)} FROM wallet_account WHERE {where} "  # noqa: S608
            "ORDER BY id" + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {row[0]: LockedAccount(row) for row in rows}
@@ -214,7 +219,7 @@ def lock_purse_with_limits(member_id, category, other_ids):
            "p.group_customer_id = a.group_customer_id AND p.category = %s "
            "WHERE (a.member_id = %s AND a.kind IN ('member_purse', 'subsidy_purse')) "
            f"OR a.id {_in(other_ids)} ORDER BY a.id{lock}")
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [category, member_id, *_in_params(other_ids)])
         rows = cursor.fetchall()
     width = len(LOCKED_COLUMNS)
@@ -256,7 +261,7 @@ def _lock_accounts(group_customer_id, requests, locked=None):
 
 def _existing_legs(group_customer_id, client_ids):
     client_ids = sorted(set(client_ids))
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute("SELECT DISTINCT client_id FROM wallet_transfer WHERE "  # noqa: S608
                        f"group_customer_id = %s AND client_id {_in(client_ids)}",
                        [group_customer_id, *_in_params(client_ids)])
@@ -301,7 +306,7 @@ def _insert_transfers(transfers, changed=(), state=None):
                    "AND (SELECT count(*) FROM ins) = %s RETURNING 1) "
                    "SELECT id, client_id, leg FROM ins")
             params = [*params, *update_params, len(chunk)]
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(sql, params)
             ids = {(client_id, leg): pk for pk, client_id, leg in cursor.fetchall()}
         if len(ids) != len(chunk):
@@ -311,15 +316,21 @@ def _insert_transfers(transfers, changed=(), state=None):
             transfer._state.adding = False
     if changed and not together:
         sql, params = _update_statement(changed, state, postgres)
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(sql, params)
 
 
+_TRANSFER_VALUES = operator.attrgetter(*TRANSFER_COLUMNS)
+_DATETIME_COLUMNS = [TRANSFER_COLUMNS.index(name) for name in ("timeout_at", "created_at")]
+
+
 def _insert_statement(chunk, postgres):
-    ops = connection.ops
-    datetimes = {"timeout_at", "created_at"}
-    rows = [[ops.adapt_datetimefield_value(getattr(t, name)) if name in datetimes
-             else getattr(t, name) for name in TRANSFER_COLUMNS] for t in chunk]
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [list(_TRANSFER_VALUES(t)) for t in chunk]
+    for row in rows:
+        for index in _DATETIME_COLUMNS:
+            if row[index] is not None:
+                row[index] = adapt(row[index])
     if postgres:
         arrays = ", ".join(f"%s::{kind}[]" for kind in TRANSFER_TYPES)
         source = f"SELECT * FROM unnest({arrays})"  # noqa: S608
@@ -418,6 +429,42 @@ class _Context:
     claimed: set = field(default_factory=set)
 
 
+# The refusals both the engine and PostgreSQL's ``wallet_purchase`` (migration 0004) give.
+def closed(account):
+    return _Refused(Refusal.ACCOUNT_CLOSED,
+                    _("Account %(account)s is closed.") % {"account": account})
+
+
+def insufficient(account, available):
+    return _Refused(Refusal.INSUFFICIENT_FUNDS,
+                    _("Insufficient funds: %(account)s holds %(available)s fen.")
+                    % {"account": account, "available": available}, field="amount")
+
+
+def over_daily_limit(limit, spent):
+    return _Refused(Refusal.LIMIT_DAILY,
+                    _("Daily spending limit of %(limit)s fen reached (%(spent)s spent today).")
+                    % {"limit": limit, "spent": spent}, field="amount")
+
+
+def as_ledger_refused(refusal):
+    """The ``LedgerRefused`` an online request raises for an engine refusal."""
+    return LedgerRefused(refusal.message, code=refusal.code, field=refusal.field)
+
+
+def stored_transfer(pk, request, index, debit_id, credit_id, amount, group_customer_id,
+                    phase=TransferPhase.POSTED, created_at=None):
+    """A ``Transfer`` of ``request`` as inserted (``pk`` known, or None before the insert)."""
+    # Positional arguments in field order: Django's fast path (offline batches make many).
+    transfer = Transfer(pk, group_customer_id, request.client_id, index, debit_id, credit_id,
+                        amount, request.kind, phase, None, None, None, request.actor_id,
+                        request.terminal_code, request.card_number, request.offline,
+                        request.memo, request.created_at or created_at)
+    if pk is not None:
+        transfer._state.adding = False
+    return transfer
+
+
 def _apply(request, ctx):
     """Apply the request's legs to the working state (all or nothing); return unsaved transfers."""
     touched = {pk for leg in request.legs for pk in (leg.debit_id, leg.credit_id)}
@@ -428,9 +475,7 @@ def _apply(request, ctx):
         for leg in request.legs:
             transfer = _apply_leg(request, len(transfers), leg, ctx,
                                   sum(t.amount for t in transfers))
-            # A leg with nothing to move is left out, unless it closes an account or settles a
-            # hold (a void moves nothing by definition).
-            if transfer.amount or leg.close_debit or leg.pending is not None:
+            if transfer is not None:
                 transfers.append(transfer)
         if not transfers:
             raise _Refused(Refusal.INSUFFICIENT_FUNDS, _("Nothing to move."), field="amount")
@@ -448,8 +493,7 @@ def _apply_leg(request, index, leg, ctx, moved_so_far):
     debit, credit = state[leg.debit_id], state[leg.credit_id]
     for values, pk in ((debit, leg.debit_id), (credit, leg.credit_id)):
         if values["status"] != AccountStatus.OPEN:
-            raise _Refused(Refusal.ACCOUNT_CLOSED,
-                           _("Account %(account)s is closed.") % {"account": accounts[pk]})
+            raise closed(accounts[pk])
     amount = leg.amount if leg.rest_of is None else leg.rest_of - moved_so_far
     if leg.phase in (TransferPhase.POST_PENDING, TransferPhase.VOID_PENDING):
         amount = _settle_pending(leg, debit, credit, ctx)
@@ -470,17 +514,17 @@ def _apply_leg(request, index, leg, ctx, moved_so_far):
     if debit_account.floor_enforced and (amount or leg.close_debit):
         floor = -debit_account.overdraft_limit if leg.offline_floor else 0
         if _available(debit) < floor:
-            raise _Refused(Refusal.INSUFFICIENT_FUNDS,
-                           _("Insufficient funds: %(account)s holds %(available)s fen.")
-                           % {"account": debit_account,
-                              "available": _available(debit) + amount},
-                           field="amount")
+            raise insufficient(debit_account, _available(debit) + amount)
     if leg.close_debit:
         if debit["debits_pending"] or debit["credits_pending"]:
             raise _Refused(Refusal.PENDING_ALREADY_RESOLVED,
                            _("Account %(account)s has pending transfers and cannot close.")
                            % {"account": debit_account})
         debit["status"], debit["closed_at"] = AccountStatus.CLOSED, now
+    # A leg with nothing to move is left out (None), unless it closes an account or settles a
+    # hold (a void moves nothing by definition).
+    if not amount and not leg.close_debit and leg.pending is None:
+        return None
     # Positional arguments in field order: Django's fast path (offline batches make many).
     transfer = Transfer(
         None, debit_account.group_customer_id, request.client_id, index, leg.debit_id,
@@ -531,9 +575,7 @@ def _count_spending(spend, state):
     values = state[account_id]
     spent = values["spent_that_day"] if values["spent_on"] == day else 0
     if daily_limit is not None and spent + amount > daily_limit:
-        raise _Refused(Refusal.LIMIT_DAILY,
-                       _("Daily spending limit of %(limit)s fen reached (%(spent)s spent today).")
-                       % {"limit": daily_limit, "spent": spent}, field="amount")
+        raise over_daily_limit(daily_limit, spent)
     values["spent_on"], values["spent_that_day"] = day, spent + amount
 
 

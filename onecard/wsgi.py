@@ -1,8 +1,18 @@
-"""WSGI entry point (gunicorn serves ``onecard.wsgi:application``)."""
+"""WSGI entry point (gunicorn serves ``onecard.wsgi:application``).
+
+Terminal protocol requests (``/terminal/v1/``) take the lean path, ``TerminalGateway``: the same
+protocol code as the DRF views without Django's middleware stack, URL resolver and DRF dispatch
+(``onecard/terminals/protocol/gateway.py`` says what it keeps of them). Everything else goes to
+Django's handler, ``django_application``.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onecard.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from onecard.terminals.protocol.gateway import TerminalGateway  # noqa: E402 - after setup()
+
+application = TerminalGateway(django_application)

@@ -4,9 +4,9 @@ record batches).
 
 Registry actions have the house shape: keyword-only ``actor=``, atomic, the terminal row locked,
 ``TERMINAL_TRANSITIONS`` checked, a ``TerminalEvent`` and an audit record in the transaction.
-The protocol's bookkeeping (``accept_sequence``, ``count_auth_failure``, ``record_heartbeat``)
-runs on every request, so it is one conditional UPDATE each and writes no audit record: the
-counters are the record (docs/adr/0008-terminals-are-untrusted.md).
+The protocol's bookkeeping (``claim_sequence``/``accept_sequence``, ``count_auth_failure``,
+``record_heartbeat``) runs on every request, so it is one conditional UPDATE each and writes no
+audit record: the counters are the record (docs/adr/0008-terminals-are-untrusted.md).
 """
 
 import hashlib
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from onecard.audit.actions import write_audit
 from onecard.core.errors import DomainError, InvalidInput, NotAllowed
 from onecard.core.locks import lock_one
+from onecard.core.sql import hot_cursor, insert_rows
 from onecard.core.transitions import require_transition
 from onecard.core.validation import clean_or_refuse, snapshot
 
@@ -275,17 +276,52 @@ def rotate_secret(*, actor, terminal, reason=""):
 # --- Protocol bookkeeping (every request) -----------------------------------------------------
 
 
+# The statements every signed request runs: fixed texts, prepared on PostgreSQL (``hot_cursor``).
+# Their parameters are ints, text and an aware datetime, whose types the server can infer
+# (int2/int4/int8, text, timestamptz), so no casts are needed.
+ACCEPT_SEQUENCE_SQL = ("UPDATE terminals_terminal SET last_sequence = %s, last_seen_at = %s "
+                       "WHERE id = %s AND last_sequence < %s")
+CLAIM_SEQUENCE_SQL = ("UPDATE terminals_terminal SET last_sequence = %s, last_seen_at = %s "
+                      "WHERE device_id = %s AND state = %s{secret} AND last_sequence < %s "
+                      "RETURNING {columns}")
+
+
 def accept_sequence(terminal_id, sequence, now):
     """Record ``sequence`` as the last accepted one if it is above it; False for a replay.
 
-    One conditional UPDATE: two requests with the same sequence cannot both pass. (Hand-written:
-    it runs on every request, and the ORM's query building cost more than the UPDATE.)"""
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE terminals_terminal SET last_sequence = %s, last_seen_at = %s "
-                       "WHERE id = %s AND last_sequence < %s",
-                       [sequence, connection.ops.adapt_datetimefield_value(now), terminal_id,
-                        sequence])
+    One conditional UPDATE: two requests with the same sequence cannot both pass. (Hand-written
+    and prepared: it runs on every request, and the ORM's query building cost more than the
+    UPDATE.)"""
+    with hot_cursor() as cursor:
+        cursor.execute(ACCEPT_SEQUENCE_SQL, [sequence, connection.ops.adapt_datetimefield_value(
+            now), terminal_id, sequence])
         return cursor.rowcount == 1
+
+
+def claim_sequence(device_id, sequence, now, columns, *, secret_box=None, then=None):
+    """Record ``sequence`` as the last accepted one of the ACTIVE terminal ``device_id`` if it
+    is above it (and, with ``secret_box``, if its sealed secret is still that one) and return
+    the terminal's ``columns`` (a row); None when nothing changed (no such device, not active,
+    a replay, another secret: the caller reads the row to tell which).
+
+    ``accept_sequence``'s conditional UPDATE and the terminal read in one round trip. Unless
+    the caller checked the signature against ``secret_box`` first, it must run this inside a
+    transaction and roll that back if the signature does not match the returned secret, so a
+    forged request never uses up a sequence. ``then`` (PostgreSQL): ``(select, params)``, more
+    columns read in the same statement, ``select`` being what follows ``SELECT`` with the
+    claimed row as ``t`` (``… FROM t LEFT JOIN …``); they follow ``columns`` in the row.
+    ``columns`` and ``select`` must be constants (part of the prepared statement's text)."""
+    sql = CLAIM_SEQUENCE_SQL.format(secret=" AND secret_box = %s" if secret_box else "",
+                                    columns=", ".join(columns))
+    params = [sequence, connection.ops.adapt_datetimefield_value(now), device_id,
+              str(TerminalState.ACTIVE), *([secret_box] if secret_box else []), sequence]
+    if then is not None:
+        select, more = then
+        sql = f"WITH t AS ({sql}) SELECT t.*, {select}"  # noqa: S608 - constants
+        params += more
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 FAILURE_FIELDS = {
@@ -526,7 +562,7 @@ def ingest_offline_records(*, terminal, records, now=None):
                                   card_number=item.card_number, punched_at=item.created_at,
                                   offline=True)
             row.status = "ok" if answer in ("stored", "exists") else answer
-        OfflineRecord.objects.bulk_create(new_rows.values())
+        insert_rows(OfflineRecord, new_rows.values(), now=now)
         TerminalAlert.objects.bulk_create(alerts)
         if head_sequence != current.offline_sequence:
             Terminal.objects.filter(pk=current.pk).update(offline_sequence=head_sequence,
@@ -576,8 +612,8 @@ def parse_aware(value):
 
 
 __all__ = [
-    "Enrolment", "RegisteredTerminal", "RotatedSecret", "accept_sequence", "count_auth_failure",
-    "disable_terminal", "enable_terminal", "enrol_terminal", "hash_code", "ingest_offline_records",
-    "issue_enrolment_code", "record_heartbeat", "record_punch", "register_terminal",
-    "retire_terminal", "rotate_secret",
+    "Enrolment", "RegisteredTerminal", "RotatedSecret", "accept_sequence", "claim_sequence",
+    "count_auth_failure", "disable_terminal", "enable_terminal", "enrol_terminal", "hash_code",
+    "ingest_offline_records", "issue_enrolment_code", "record_heartbeat", "record_punch",
+    "register_terminal", "retire_terminal", "rotate_secret",
 ]

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from onecard.cards.actions import lifecycle
 from onecard.terminals.models import OfflineRecord, Terminal, TerminalAlert
@@ -257,3 +258,29 @@ def test_concurrent_reuploads_over_http_double_nothing(world, fleet):
     assert kinds.count({"ok"}) == 1 and all(k in ({"ok"}, {"exists"}) for k in kinds)
     assert Transfer.objects.count() == before + 5
     assert Account.objects.get(member=world.members_a[0], kind="member_purse").balance == 4500
+
+
+def test_stored_records_keep_every_field(world, fleet):
+    """The batch stores its records with hand-written INSERTs (``core.sql.insert_rows``): every
+    field reads back as sent, the receipt time included."""
+    fleet.books.top_up(world.members_a[0], 5000)
+    client = fleet.client("pos")
+    card = fleet.cards.a0
+    records, head = chain_records(client.secret_hex, [purchase(1, card.number, 250),
+                                                      purchase(2, "NO-SUCH-CARD", 100)])
+    assert upload(client, records) == (["ok", "rejected:unknown_card"], [])
+    rows = list(OfflineRecord.objects.filter(terminal=fleet.terminals["pos"]).order_by("sequence")
+                .values("group_customer_id", "sequence", "kind", "client_id", "card_number",
+                        "amount", "created_at", "prev_hash", "record_hash", "status",
+                        "review_required", "card_id", "member_id", "received_at"))
+    first, second = rows
+    assert first["received_at"] == second["received_at"] is not None
+    assert first | {"received_at": None} == {
+        "group_customer_id": world.customer_a.pk, "sequence": 1, "kind": "purchase",
+        "client_id": "off-1", "card_number": card.number, "amount": 250,
+        "created_at": parse_datetime("2026-11-25T12:00:00+08:00"), "prev_hash": GENESIS_HASH,
+        "record_hash": records[1]["prev_hash"], "status": "ok", "review_required": False,
+        "card_id": card.pk, "member_id": card.member_id, "received_at": None}
+    assert (second["status"], second["card_id"], second["member_id"], second["prev_hash"]) == (
+        "rejected:unknown_card", None, None, records[1]["prev_hash"])
+    assert second["record_hash"] == head

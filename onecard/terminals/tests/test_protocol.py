@@ -1,9 +1,11 @@
 """The terminal protocol end to end: enrolment, authentication refusals, online calls.
 
 Every refusal asserts that nothing changed (transfers, punches, the terminal's sequence) and
-that the refusal was counted on the terminal.
+that the refusal was counted on the terminal. Requests go through the production entry point
+(``onecard.wsgi.application``: the gateway); ``test_gateway.py`` compares it with the DRF views.
 """
 
+import json
 import time
 from datetime import timedelta
 
@@ -16,7 +18,7 @@ from onecard.terminals.models import AttendancePunch, EnrolmentCode, Terminal
 from onecard.terminals.protocol.signing import TerminalClient, enrol
 from onecard.wallet.models import Transfer
 
-from .conftest import BASE, DjangoSession
+from .conftest import BASE, WsgiSession
 
 
 def snapshot():
@@ -37,14 +39,14 @@ def test_enrolment_code_works_once(world, fleet):
     registered = actions.register_terminal(actor=world.ent_admin_a,
                                            group_customer=world.customer_a,
                                            kind="door_controller", name="Back door")
-    status, body = enrol(BASE, registered.enrolment_code, "SN-9", "2.0", session=DjangoSession())
+    status, body = enrol(BASE, registered.enrolment_code, "SN-9", "2.0", session=WsgiSession())
     assert status == 200
     assert body["device_id"] == registered.terminal.device_id
     assert len(body["secret"]) == 64 and body["kind"] == "door_controller"
     terminal = Terminal.objects.get(pk=registered.terminal.pk)
     assert (terminal.state, terminal.serial, terminal.firmware) == ("active", "SN-9", "2.0")
     assert body["secret"] not in terminal.secret_box  # stored sealed, not plain
-    status, again = enrol(BASE, registered.enrolment_code, "SN-9", "2.0", session=DjangoSession())
+    status, again = enrol(BASE, registered.enrolment_code, "SN-9", "2.0", session=WsgiSession())
     assert (status, again["error"]) == (403, "enrolment_code_invalid")
 
 
@@ -56,7 +58,7 @@ def test_expired_and_unknown_codes_are_refused_alike(world, fleet):
         expires_at=timezone.now() - timedelta(seconds=1))
     before = snapshot()
     for code in (registered.enrolment_code, "NOSUCHCODE", ""):
-        status, body = enrol(BASE, code, "SN", "1", session=DjangoSession())
+        status, body = enrol(BASE, code, "SN", "1", session=WsgiSession())
         assert (status, body["error"]) == (403, "enrolment_code_invalid")
     assert snapshot() == before
     assert Terminal.objects.get(pk=registered.terminal.pk).state == "pending"
@@ -67,7 +69,7 @@ def test_expired_and_unknown_codes_are_refused_alike(world, fleet):
 
 def test_forged_signature_is_refused_and_counted(fleet):
     pos = fleet.terminals["pos"]
-    forger = TerminalClient(BASE, pos.device_id, "ab" * 32, session=DjangoSession())
+    forger = TerminalClient(BASE, pos.device_id, "ab" * 32, session=WsgiSession())
     before = snapshot()
     status, body = forger.call("POST", "purchases", {"client_id": "f-1", "amount": 100,
                                                      "card_number": fleet.cards.a0.number})
@@ -101,7 +103,7 @@ def test_stale_timestamps_are_refused(fleet):
 
 
 def test_unknown_device_is_refused(fleet):
-    stranger = TerminalClient(BASE, "T-NOSUCH", "00" * 32, session=DjangoSession())
+    stranger = TerminalClient(BASE, "T-NOSUCH", "00" * 32, session=WsgiSession())
     before = snapshot()
     status, body = stranger.call("GET", "time")
     assert (status, body["error"]) == (401, "unknown_device")
@@ -125,14 +127,14 @@ def test_rotated_secret_replaces_the_old_one(world, fleet):
     client, pos = fleet.client("pos"), fleet.terminals["pos"]
     rotated = actions.rotate_secret(actor=world.ent_admin_a, terminal=pos)
     assert client.call("GET", "time")[1]["error"] == "bad_signature"
-    fresh = TerminalClient(BASE, pos.device_id, rotated.secret, session=DjangoSession())
+    fresh = TerminalClient(BASE, pos.device_id, rotated.secret, session=WsgiSession())
     assert fresh.call("GET", "time")[0] == 200
 
 
 def test_missing_headers_are_a_bad_request(fleet):
-    response = DjangoSession().client.get("/terminal/v1/time")
+    response = WsgiSession().request("GET", BASE + "/time")
     assert response.status_code == 400
-    assert response.json()["error"] == "auth_missing"
+    assert json.loads(response.content)["error"] == "auth_missing"
 
 
 def test_wrong_terminal_kind_is_refused(fleet):
@@ -171,9 +173,9 @@ def test_non_json_body_is_a_bad_request(fleet):
     headers = signed_headers(client.device_id, client.secret_hex, "POST",
                              "/terminal/v1/purchases", int(time.time()),
                              client.next_sequence(), raw)
-    response = session.client.generic("POST", "/terminal/v1/purchases", data=raw,
-                                      content_type="application/json", headers=headers)
-    assert response.status_code == 400 and response.json()["error"] == "bad_request"
+    response = session.request("POST", BASE + "/purchases", data=raw, headers=headers)
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == "bad_request"
 
 
 def test_a_failed_call_uses_up_its_sequence(fleet):

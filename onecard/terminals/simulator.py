@@ -399,16 +399,17 @@ class SimulatedTerminal(threading.Thread):
         next_heartbeat = now + self.rng.uniform(0, self.config.heartbeat_every)
         next_sync = now + self.rng.uniform(0, self.config.sync_every)
         next_event = now + self._next_gap()
-        was_offline = False
+        caught_up = not self.offline_window  # True once back from the outage
         while not self.stop.is_set():
             due = min(next_heartbeat, next_sync, next_event)
             if self.stop.wait(max(0.0, due - time.monotonic())):
                 break
             now = time.monotonic()
             offline = self.is_offline(now)
-            if was_offline and not offline:
+            if not caught_up and not offline and now >= self.offline_window[0]:
+                # Back online, even if a slow call slept through the whole outage.
                 self.reconnect()
-            was_offline = offline
+                caught_up = True
             if now >= next_event:
                 next_event = now + self._next_gap()
                 # Thinning: candidates come at the kind's peak rate, kept at the current rate.
@@ -422,8 +423,8 @@ class SimulatedTerminal(threading.Thread):
                 next_sync = now + self.config.sync_every
                 if not offline:
                     self.sync_credentials()
-        if self.offline_records or (self.offline_window and was_offline):
-            self.reconnect()  # the run ended during the outage: catch up now
+        if self.offline_records or not caught_up:
+            self.reconnect()  # the run ended during or before the outage: catch up now
 
     def _next_gap(self):
         return self.rng.expovariate(PEAK_RATE[self.kind] * max(self.config.load, 1e-6))

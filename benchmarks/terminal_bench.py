@@ -11,10 +11,15 @@ What it does, in one run on one database:
    funded purses (wallet actions), an IC card each (cards actions: receive, then issue with the
    purse and door access applications), POS terminals and door controllers registered with
    one-time enrolment codes (``onecard.terminals.fleet.prepare_fleet``);
-1. starts ``onecard serve`` (gunicorn, ``--server-workers``) on a free port, and enrols every
+1. starts ``onecard serve`` (gunicorn, ``--server-workers`` × ``--server-threads``; its access
+   log as ``--access-log`` or ``ONECARD_ACCESS_LOG`` say) on a free port, and enrols every
    terminal over HTTP;
 2. drives load from ``--clients`` separate processes of ``--threads`` threads (one terminal per
-   thread, one keep-alive connection each):
+   thread, one keep-alive connection each). The load generator shares the cores with the
+   server, so it is kept cheap: each thread signs its requests before the timed window opens
+   (consecutive sequences, the current timestamp) and sends them as raw bytes on a plain socket,
+   reading only the status line, ``Content-Length`` and the body, which is decoded to count the
+   outcomes:
    - **purchases, max rate** for ``--seconds`` → purchases/s, p50/p99;
    - **purchases at a fixed rate** (``--rate``; default 300/s on PostgreSQL, 100/s on SQLite),
      latency measured from each request's scheduled time → p50/p99;
@@ -24,9 +29,11 @@ What it does, in one run on one database:
 3. the same purchase in raw SQL (``ledger_bench.raw_worker``) with ``--clients`` processes;
 4. stops the server; ``ledger verify`` and the audit chains must pass.
 
-Any status other than 200, any record refused for its MAC or chain, a sequence gap, or a failed
-check makes the exit code non-zero. Targets are reported, not enforced. ``--database-url``
-names a PostgreSQL database that is **dropped and re-created**.
+Any status other than 200, a transport error, any record refused for its MAC or chain, a
+sequence gap, or a failed check makes the exit code non-zero. Targets are reported, not
+enforced. ``--database-url`` names a PostgreSQL database that is **dropped and re-created**.
+The CPU each request cost the server, PostgreSQL (every postgres process: on a shared machine
+that includes other users) and the load processes is read from ``/proc`` around each window.
 """
 
 import argparse
@@ -148,13 +155,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(port, workers, log_path):
-    """``onecard serve`` (gunicorn) on 127.0.0.1:``port``; waits until it answers."""
+def start_server(port, workers, log_path, threads=None, access_log=None):
+    """``onecard serve`` (gunicorn) on 127.0.0.1:``port``; waits until it answers. ``threads``
+    and ``access_log`` None: what ``onecard serve`` does by default (or the environment says)."""
     log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onecard.cli", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    argv = [sys.executable, "-m", "onecard.cli", "serve", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers)]
+    if threads is not None:
+        argv += ["--threads", str(threads)]
+    if access_log is not None:
+        argv += ["--access-log", access_log]
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     process.log = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -195,42 +207,171 @@ def enrol_all(base_url, enrolments):
 
 # --- The load (client processes) ------------------------------------------------------------------
 
+class TransportError(Exception):
+    """The request could not be sent or its answer not read whole."""
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection on a plain socket, for a load generator that shares the
+    cores with the server: requests are pre-built bytes, and an answer is parsed only as far as
+    the status line, ``Content-Length`` and ``Connection: close`` (re-opened when the server
+    closes it). Anything else in the answer is not read."""
+
+    def __init__(self, host, port, timeout=30.0):
+        self.address, self.timeout = (host, port), timeout
+        self.sock, self.buffer = None, b""
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock, self.buffer = None, b""
+
+    def exchange(self, request):
+        """Send ``request`` (bytes); return ``(status, body bytes)`` or raise TransportError."""
+        try:
+            if self.sock is None:
+                self.sock = socket.create_connection(self.address, timeout=self.timeout)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.sendall(request)
+            return self._answer()
+        except (OSError, ValueError) as error:
+            self.close()
+            raise TransportError(f"{type(error).__name__}: {error}") from error
+
+    def _answer(self):
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length, closing = None, False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                closing = value.strip().lower() == b"close"
+            elif name == b"transfer-encoding":
+                raise ValueError("chunked answers are not expected")
+        if length is None:  # the body runs to the end of the connection
+            try:
+                while self._fill():
+                    pass
+            except EOFError:
+                pass
+            length, closing = len(self.buffer), True
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if closing:
+            self.close()
+        return status, body
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("the server closed the connection before the answer ended")
+        self.buffer += chunk
+        return True
+
+
 class Driver:
-    """One thread's terminal: signs and sends requests on its own keep-alive connection."""
+    """One thread's terminal: its requests signed ahead of time (consecutive sequences, the
+    timestamp of when they are built: a run is far shorter than the ±300 s allowed), sent on
+    its own keep-alive connection."""
 
     def __init__(self, base_url, device):
-        from onecard.terminals.simulator import Connection
-
-        self.connection = Connection(base_url, 30.0)
-        self.prefix = urllib.parse.urlsplit(base_url).path.rstrip("/") + "/terminal/v1/"
+        parts = urllib.parse.urlsplit(base_url)
+        self.connection = RawConnection(parts.hostname, parts.port or 80)
+        self.host = parts.netloc.encode()
+        self.prefix = parts.path.rstrip("/") + "/terminal/v1/"
         self.device_id, self.secret = device
         self.sequence = time.time_ns() // 1000
 
-    def post(self, endpoint, body):
-        from onecard.terminals.protocol.signing import signed_headers
+    def build(self, endpoint, body):
+        """The bytes of one signed POST of ``body`` to ``endpoint``."""
+        from onecard.terminals.protocol.signing import sign
 
         raw = json.dumps(body, separators=(",", ":")).encode()
         path = self.prefix + endpoint
         self.sequence += 1
-        headers = signed_headers(self.device_id, self.secret, "POST", path, int(time.time()),
-                                 self.sequence, raw)
-        headers["Content-Type"] = "application/json"
-        return self.connection.send("POST", path, raw, headers)
+        timestamp = int(time.time())
+        signature = sign(self.secret, "POST", path, timestamp, self.sequence, raw)
+        return (f"POST {path} HTTP/1.1\r\nHost: {self.host.decode()}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n"
+                f"X-Terminal-Id: {self.device_id}\r\nX-Terminal-Timestamp: {timestamp}\r\n"
+                f"X-Terminal-Sequence: {self.sequence}\r\n"
+                f"X-Terminal-Signature: {signature}\r\n\r\n").encode() + raw
+
+
+# Requests signed ahead per thread at the maximum rate, per second of the run: well above what
+# one thread can send on this machine; a thread that runs out signs the rest as it goes.
+PREBUILT_PER_SECOND = 400
+
+
+def _requests(job, driver, rng):
+    """``(endpoint, request bytes)`` for this thread's run, built before the timed window; the
+    offline mode's batches are chained and MAC'd here too."""
+    cards, mode = job["cards"], job["mode"]
+
+    def purchase():
+        return "purchases", driver.build("purchases", {
+            "client_id": uuid.uuid4().hex, "card_number": rng.choice(cards),
+            "amount": rng.randint(100, 900), "pin_verified": False})
+
+    def access():
+        return "access", driver.build("access", {"card_number": rng.choice(cards),
+                                                 "direction": "in"})
+
+    if mode == "offline":
+        from onecard.terminals.protocol.signing import chain_records
+
+        head, sequence, built = "0" * 64, 0, []
+        for _batch in range(job["batches"] or 1):
+            records = []
+            for _ in range(job["batch"]):
+                sequence += 1
+                records.append({
+                    "sequence": sequence, "kind": "purchase", "client_id": uuid.uuid4().hex,
+                    "card_number": rng.choice(cards), "amount": rng.randint(100, 900),
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds")})
+            records, head = chain_records(driver.secret, records, head)
+            built.append(("offline-records",
+                          driver.build("offline-records", {"records": records})))
+        return built, None
+    make = purchase if mode == "purchase" else access
+    if job.get("rate"):
+        count = int(job["seconds"] * job["rate"] / job["threads_total"]) + 2
+    else:
+        count = int(job["seconds"] * PREBUILT_PER_SECOND)
+    return [make() for _ in range(count)], make
 
 
 def _drive(job, device, index, tally):
-    """One thread of one client process: run ``job["mode"]`` until the deadline."""
+    """One thread of one client process: send ``job["mode"]`` requests until the deadline."""
     rng = random.Random(job["seed"] * 100 + index)
     driver = Driver(job["base_url"], device)
-    cards, mode = job["cards"], job["mode"]
+    mode = job["mode"]
+    requests, make = _requests(job, driver, rng)
     start_at, deadline = job["start_at"], job["start_at"] + job["seconds"]
     interval = None
     if job.get("rate"):
         interval = job["threads_total"] / job["rate"]
+    if time.time() > start_at:
+        tally["late_starts"] += 1  # still signing when the window opened
     time.sleep(max(0.0, start_at - time.time()))
     scheduled = time.perf_counter() + (interval * index / job["threads_total"] if interval else 0)
-    head, sequence = "0" * 64, 0
+    latencies = tally["latencies"]
+    sent = 0
     while time.time() < deadline:
+        if sent < len(requests):
+            endpoint, request = requests[sent]
+        elif make is not None:
+            endpoint, request = make()
+        else:
+            break  # the offline batches are all sent
+        sent += 1
         if interval:
             pause = scheduled - time.perf_counter()
             if pause > 0:
@@ -239,60 +380,36 @@ def _drive(job, device, index, tally):
             scheduled += interval
         else:
             started = time.perf_counter()
+        try:
+            status, raw = driver.connection.exchange(request)
+        except TransportError as error:
+            tally[f"unexpected:transport {error}"[:120]] += 1
+            continue
+        latencies.append(time.perf_counter() - started)
+        tally["requests"] += 1
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = None
+        if status != 200 or not isinstance(answer, dict):
+            error = answer.get("error") if isinstance(answer, dict) else raw[:60]
+            tally[f"unexpected:{endpoint} {status} {error}"[:120]] += 1
+            continue
         if mode == "purchase":
-            status, answer = _send(driver, tally, "purchases", {
-                "client_id": uuid.uuid4().hex, "card_number": rng.choice(cards),
-                "amount": rng.randint(100, 900), "pin_verified": False})
-            outcome = answer.get("result") if isinstance(answer, dict) else None
+            outcome = answer.get("result")
             if outcome == "refused":
                 outcome = f"refused:{answer.get('reason')}"
+            tally["outcome:" + str(outcome)] += 1
         elif mode == "access":
-            status, answer = _send(driver, tally, "access", {
-                "card_number": rng.choice(cards), "direction": "in"})
-            outcome = answer.get("decision") if isinstance(answer, dict) else None
-        else:  # offline
-            if job["batches"] and tally["batches"] >= job["batches"]:
-                break
-            records = []
-            for _ in range(job["batch"]):
-                sequence += 1
-                records.append({
-                    "sequence": sequence, "kind": "purchase", "client_id": uuid.uuid4().hex,
-                    "card_number": rng.choice(cards), "amount": rng.randint(100, 900),
-                    "created_at": datetime.now(UTC).isoformat(timespec="seconds")})
-            from onecard.terminals.protocol.signing import chain_records
-
-            records, head = chain_records(driver.secret, records, head)
-            status, answer = _send(driver, tally, "offline-records", {"records": records})
+            tally["outcome:" + str(answer.get("decision"))] += 1
+        else:
             tally["batches"] += 1
-            outcome = None
-            if status == 200 and isinstance(answer, dict):
-                for result in answer.get("results", []):
-                    tally["records:" + str(result.get("status"))] += 1
-                if answer.get("gaps"):
-                    tally["unexpected:gaps"] += 1
-        if status is None:
-            continue
-        tally["latencies"].append(time.perf_counter() - started)
-        if outcome:
-            tally["outcome:" + outcome] += 1
+            for result in answer.get("results", []):
+                tally["records:" + str(result.get("status"))] += 1
+            if answer.get("gaps"):
+                tally["unexpected:gaps"] += 1
     tally["finished"] = max(tally.get("finished", 0.0), time.time())
     driver.connection.close()
-
-
-def _send(driver, tally, endpoint, body):
-    from onecard.terminals.simulator import TransportError
-
-    try:
-        status, answer = driver.post(endpoint, body)
-    except TransportError as error:
-        tally[f"unexpected:transport {error}"[:120]] += 1
-        return None, None
-    tally["requests"] += 1
-    if status != 200:
-        error = answer.get("error") if isinstance(answer, dict) else answer
-        tally[f"unexpected:{endpoint} {status} {error}"[:120]] += 1
-    return status, answer
 
 
 def client_process(job, out):
@@ -307,9 +424,12 @@ def client_process(job, out):
             target=_drive, args=(job, device, job["first_index"] + index, tally)))
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, job["start_at"] - time.time()))
+    cpu = time.process_time()
     for thread in threads:
         thread.join()
     merged = Counter()
+    merged["client_cpu"] = time.process_time() - cpu  # the timed window's, signing excluded
     latencies = []
     for tally in tallies:
         latencies += tally.pop("latencies")
@@ -319,15 +439,54 @@ def client_process(job, out):
     out.put((dict(merged), latencies))
 
 
+def cpu_ticks(server_group):
+    """``{pid: (part, CPU ticks so far)}`` of the server's processes (process group
+    ``server_group``: part "server") and of every ``postgres`` process (part "postgres": on a
+    shared machine, other users' too), from ``/proc``; empty where there is none."""
+    ticks = {}
+    try:
+        entries = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return ticks
+    for pid in entries:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        part = ("server" if int(fields[2]) == server_group
+                else "postgres" if comm == "postgres" else None)
+        if part:
+            ticks[int(pid)] = (part, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def cpu_used(before, after):
+    """``{part: CPU seconds}`` between two ``cpu_ticks`` (a process that ended in between is
+    lost; one that started counts whole); None for a part never seen."""
+    if not after:
+        return {"server": None, "postgres": None}
+    used = {"server": 0, "postgres": 0}
+    for pid, (part, ticks) in after.items():
+        earlier = before.get(pid)
+        used[part] += ticks - (earlier[1] if earlier and earlier[0] == part else 0)
+    tick = os.sysconf("SC_CLK_TCK")
+    return {part: value / tick for part, value in used.items()}
+
+
 def load(base_url, mode, devices, cards, *, clients, threads, seconds, rate=None, batch=500,
-         batches=0, seed=1):
-    """Run ``mode`` from ``clients`` processes × ``threads`` threads; return its figures."""
+         batches=0, seed=1, server_group=None):
+    """Run ``mode`` from ``clients`` processes × ``threads`` threads; return its figures (with
+    the CPU used per request by the server, PostgreSQL and the load processes in the timed
+    window, when ``server_group`` names the server's process group)."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     total = clients * threads
     if len(devices) < total:
         raise SystemExit(f"{mode}: {total} threads need {total} terminals, {len(devices)} exist")
-    start_at = time.time() + 3.0  # every process imported and waiting
+    start_at = time.time() + 3.0  # every process imported, its requests signed, waiting
     procs = []
     for c in range(clients):
         job = {"base_url": base_url, "mode": mode, "cards": cards, "seconds": seconds,
@@ -337,7 +496,10 @@ def load(base_url, mode, devices, cards, *, clients, threads, seconds, rate=None
         procs.append(ctx.Process(target=client_process, args=(job, out)))
     for proc in procs:
         proc.start()
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu_before = cpu_ticks(server_group) if server_group else {}
     results = [out.get() for _ in procs]
+    cpu = cpu_used(cpu_before, cpu_ticks(server_group) if server_group else {})
     for proc in procs:
         proc.join()
         if proc.exitcode != 0:
@@ -360,7 +522,12 @@ def load(base_url, mode, devices, cards, *, clients, threads, seconds, rate=None
                      if k.startswith("outcome:")},
         "unexpected": {k.split(":", 1)[1]: v for k, v in merged.items()
                        if k.startswith("unexpected:")},
+        "late_starts": merged["late_starts"],
     }
+    per_request = 1000 / max(1, merged["requests"])
+    figures["cpu_ms_per_request"] = {
+        **{part: None if used is None else used * per_request for part, used in cpu.items()},
+        "clients": merged["client_cpu"] * per_request}
     if rate:
         figures["target_rate"] = rate
     if mode == "offline":
@@ -392,6 +559,11 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=2, help="load processes")
     parser.add_argument("--threads", type=int, default=4, help="threads (terminals) per process")
     parser.add_argument("--server-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--server-threads", type=int, default=None,
+                        help="threads per gunicorn worker (default: onecard serve's)")
+    parser.add_argument("--access-log", default=None,
+                        help="the server's access log: '0' off, '-' stdout (default: onecard "
+                             "serve's, ONECARD_ACCESS_LOG)")
     parser.add_argument("--rate", type=float, default=None,
                         help="fixed purchase rate (default 300/s PostgreSQL, 100/s SQLite)")
     parser.add_argument("--members", type=int, default=1000)
@@ -422,16 +594,21 @@ def main(argv=None):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = Path(tmp) / "server.log"
-    print(f"Starting onecard serve ({args.server_workers} gunicorn workers) on {base_url} ...",
-          flush=True)
-    server = start_server(port, args.server_workers, log_path)
+    threads = "default" if args.server_threads is None else args.server_threads
+    print(f"Starting onecard serve ({args.server_workers} gunicorn workers, {threads} threads "
+          f"each) on {base_url} ...", flush=True)
+    server = start_server(port, args.server_workers, log_path, args.server_threads,
+                          args.access_log)
     figures = {"database": vendor, "clients": args.clients, "threads": args.threads,
-               "server_workers": args.server_workers, "seconds": args.seconds,
+               "server_workers": args.server_workers, "server_threads": threads,
+               "access_log": args.access_log or os.environ.get("ONECARD_ACCESS_LOG", "default"),
+               "seconds": args.seconds,
                "members": args.members, "python": platform.python_version(),
                "cpus": os.cpu_count(), "machine": platform.machine()}
     try:
         devices = enrol_all(base_url, plan.enrolments)
-        common = {"clients": args.clients, "threads": args.threads, "seconds": args.seconds}
+        common = {"clients": args.clients, "threads": args.threads, "seconds": args.seconds,
+                  "server_group": server.pid}
         print("Purchases, max rate ...", flush=True)
         figures["purchase"] = load(base_url, "purchase", devices["pos"], plan.purse_cards,
                                    seed=11, **common)
@@ -454,6 +631,9 @@ def main(argv=None):
     with ctx.Pool(1) as pool:
         figures["verify"] = pool.apply(verify, (database_url,))
 
+    if vendor == "sqlite":  # postgres processes on the machine are someone else's
+        for name in ("purchase", "purchase_fixed", "access", "offline"):
+            figures[name]["cpu_ms_per_request"]["postgres"] = None
     unexpected = {f"{name} {what}": number
                   for name in ("purchase", "purchase_fixed", "access", "offline")
                   for what, number in figures[name]["unexpected"].items()}
@@ -469,8 +649,9 @@ def main(argv=None):
          figures["access"]["rate"] >= TARGETS["access_rate"]),
     ]
     print()
-    print(f"| {vendor}, {args.server_workers} gunicorn workers, {args.clients}×{args.threads} "
-          "clients | requests | per s | p50 ms | p99 ms | target | met |")
+    print(f"| {vendor}, {args.server_workers} gunicorn workers × {threads} threads, "
+          f"{args.clients}×{args.threads} clients | requests | per s | p50 ms | p99 ms | target "
+          "| met |")
     print("|---|---:|---:|---:|---:|---|---|")
     for name, f, goal, met in rows:
         print(f"| {name} | {f['requests']} | {f['rate']:.0f} | {_fmt(f['p50_ms'])} | "
@@ -490,6 +671,13 @@ def main(argv=None):
         f"{name}: " + ", ".join(f"{k} {v}" for k, v in figures[name]["outcomes"].items())
         for name in ("purchase", "purchase_fixed", "access") if figures[name]["outcomes"]))
     print(f"offline records: {o['records']}")
+    print("CPU ms per request (server / PostgreSQL, all of it / load processes): " + "; ".join(
+        f"{name} " + " / ".join(_fmt(figures[name]["cpu_ms_per_request"][part], 2)
+                                for part in ("server", "postgres", "clients"))
+        for name in ("purchase", "purchase_fixed", "access", "offline")))
+    late = sum(figures[name]["late_starts"] for name in ("purchase", "purchase_fixed", "access"))
+    if late:
+        print(f"threads still signing when their window opened: {late}")
     v = figures["verify"]
     print(f"ledger verify: {'ok' if v['ledger_ok'] else 'FAILED'} ({v['accounts']} accounts, "
           f"{v['transfers']} transfers); audit: {'ok' if v['audit_ok'] else 'FAILED'} "
@@ -507,8 +695,8 @@ def main(argv=None):
     return 1
 
 
-def _fmt(value):
-    return "-" if value is None else f"{value:.1f}"
+def _fmt(value, digits=1):
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ gateway keeps what matters for these routes, in the same order and with the same
 
 1. ``request_started`` / ``request_finished`` are sent as Django's handler sends them (the
    latter when the server closes the response), so persistent database connections are
-   recycled and health-checked as under Django (``close_old_connections``);
+   recycled as under Django (``close_old_connections``); instead of Django's ``SELECT 1``
+   before a request's first query, the sequence claim proves the connection alive, and one
+   dropped while idle is reopened and the claim made again (``views._claim``);
 2. ``RejectHostileRequestMiddleware``: a query string above 4096 characters → 414, NUL in the
    path or query → 400;
 3. ``CommonMiddleware``'s Host check against ``ALLOWED_HOSTS`` → 400 ``{"detail": "Bad

@@ -16,7 +16,7 @@ from datetime import UTC
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DataError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -250,7 +250,11 @@ def _signed_answer(view, call):
     creds = auth.credentials(call)
     now = timezone.now()
     if auth.fresh(creds, now):
-        answer = _claimed_answer(view, call, creds, now)
+        try:
+            answer = _claimed_answer(view, call, creds, now)
+        except _ConnectionLost:
+            connection.close()  # the next statement opens a new one
+            answer = _claimed_answer(view, call, creds, now)
         if answer is not _UNCLAIMED:
             return answer
     terminal = auth.verify(call, creds, now)
@@ -274,9 +278,6 @@ def _claimed_answer(view, call, creds, now):
     secret this process knows, needs no transaction: its one write is the claim, a single
     statement that commits by itself and runs only for a good signature. On PostgreSQL the claim
     also reads the card the body names (``card_wanted``), saving that round trip."""
-    # Django checks a persistent connection before its first use in a request (CONN_HEALTH_CHECKS);
-    # the prepared statements' cursors (``hot_cursor``) do not, so the check happens here.
-    connection.close_if_health_check_failed()
     wanted = then = None
     if (connection.vendor == "postgresql" and len(call.raw) <= EARLY_BODY_LIMIT
             and isinstance(call.body(), dict)):
@@ -287,7 +288,7 @@ def _claimed_answer(view, call, creds, now):
                     [*_card_params(application, money), number])
     known = auth.known_secret(call, creds)
     if known is not None and not view.writes:
-        terminal, more = auth.claim(call, creds, now, secret_box=known, then=then)
+        terminal, more = _claim(call, creds, now, secret_box=known, then=then)
         if terminal is None:
             return _UNCLAIMED
         _keep_card(terminal, wanted, more)
@@ -295,7 +296,7 @@ def _claimed_answer(view, call, creds, now):
     terminal = None
     try:
         with transaction.atomic():
-            terminal, more = auth.claim(call, creds, now, secret_box=known, then=then)
+            terminal, more = _claim(call, creds, now, secret_box=known, then=then)
             if terminal is None:
                 raise _Unclaimed
             _keep_card(terminal, wanted, more)
@@ -306,6 +307,27 @@ def _claimed_answer(view, call, creds, now):
         if terminal is not None:
             actions.accept_sequence(terminal.pk, creds.sequence, now)
         raise
+
+
+class _ConnectionLost(Exception):
+    """The claim found the persistent database connection dead: nothing was written."""
+
+
+def _claim(call, creds, now, **options):
+    """``auth.claim``, the request's first statement. Django would check a persistent connection
+    with a ``SELECT 1`` before its first use in each request (CONN_HEALTH_CHECKS), a round trip
+    as dear as the claim; instead the claim itself proves the connection alive, and one the
+    server dropped while idle fails it before anything is written (``_ConnectionLost``: the
+    caller reopens and claims again)."""
+    try:
+        claimed = auth.claim(call, creds, now, **options)
+    except DatabaseError:
+        raw = connection.connection
+        if connection.vendor == "postgresql" and (raw is None or raw.closed):
+            raise _ConnectionLost from None
+        raise
+    connection.health_check_done = True  # the ORM's queries of this request need no check
+    return claimed
 
 
 def _keep_card(terminal, wanted, row):

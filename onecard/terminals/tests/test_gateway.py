@@ -352,3 +352,41 @@ def test_the_session_goes_through_the_gateway(fleet):
     # The fixture's clients use WsgiSession: the protocol suite runs the production path.
     assert isinstance(fleet.client("pos").session, WsgiSession)
     assert BASE.endswith(PREFIX.rstrip("/"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("endpoint", ["access", "purchases"])
+def test_a_connection_the_server_dropped_is_reopened_once(world, fleet, endpoint):
+    """No ``SELECT 1`` before each request: the claim finds a dead connection, nothing was
+    written, and the request is answered on a new one (a call that writes nothing and one
+    that does: without and within a transaction)."""
+    import psycopg
+    from django.db import connection
+
+    fleet.books.top_up(world.members_a[0], 5000)
+    client = fleet.client("pos" if endpoint == "purchases" else "door_controller")
+    body = {"card_number": fleet.cards.a0.number, "direction": "in", "client_id": "d-1",
+            "amount": 100}
+    assert client.call("POST", endpoint, body)[0] == 200  # this process now knows the secret
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"] or None, port=settings["PORT"] or None,
+                         user=settings["USER"], password=settings["PASSWORD"] or None,
+                         dbname=settings["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    sequence = client.next_sequence()
+    status, answer = client.call("POST", endpoint, body | {"client_id": "d-2"},
+                                 sequence=sequence)
+    assert status == 200, answer
+    assert answer.get("decision", answer.get("result")) in {"allow", "approved"}
+    assert connection.connection.info.backend_pid != pid
+    terminal = Terminal.objects.get(pk=client_terminal(fleet, endpoint).pk)
+    assert terminal.last_sequence == sequence
+    assert failures(terminal) == (0, 0, 0, 0)
+    if endpoint == "purchases":
+        assert Transfer.objects.filter(client_id="d-2").count() == 1
+
+
+def client_terminal(fleet, endpoint):
+    return fleet.terminals["pos" if endpoint == "purchases" else "door_controller"]

@@ -1,7 +1,7 @@
 """The ``onecard`` command: one CLI wrapping manage.py.
 
     onecard up           migrate, load demo data and serve (what README's first command runs)
-    onecard serve        serve with gunicorn (production WSGI server) on --bind
+    onecard serve        serve with granian or gunicorn (production WSGI servers) on --bind
     onecard demo         load idempotent demo data
     onecard migrate      apply database migrations
     onecard createadmin  create an operator admin account

@@ -194,7 +194,7 @@ def test_wrong_method_names_the_allowed_ones(fleet):
 
 
 def test_the_gateway_serves_the_protocol_and_django_the_rest(world, fleet, monkeypatch):
-    from onecard.wsgi import application
+    from onecard.wsgi import gateway
 
     handed_over = []
 
@@ -203,7 +203,7 @@ def test_the_gateway_serves_the_protocol_and_django_the_rest(world, fleet, monke
         start_response("204 No Content", [])
         return []
 
-    monkeypatch.setattr(application, "django", django)
+    monkeypatch.setattr(gateway, "django", django)
     fleet.books.top_up(world.members_a[0], 5000)
     status, body = fleet.client("pos").call("POST", "purchases", {
         "client_id": "w-1", "amount": 100, "card_number": fleet.cards.a0.number})

@@ -1,5 +1,5 @@
 """Terminal gateway benchmark: signed protocol v1 requests, end to end, against the production
-server (``onecard serve``: gunicorn) on a scratch database.
+server (``onecard serve``: granian, or gunicorn with ``--server``) on a scratch database.
 
     .venv/bin/python benchmarks/terminal_bench.py                      # SQLite (temporary file)
     .venv/bin/python benchmarks/terminal_bench.py --database-url postgres://postgres@127.0.0.1:5432/onecard_h4_bench
@@ -11,7 +11,7 @@ What it does, in one run on one database:
    funded purses (wallet actions), an IC card each (cards actions: receive, then issue with the
    purse and door access applications), POS terminals and door controllers registered with
    one-time enrolment codes (``onecard.terminals.fleet.prepare_fleet``);
-1. starts ``onecard serve`` (gunicorn, ``--server-workers`` × ``--server-threads``; its access
+1. starts ``onecard serve`` (``--server``, ``--server-workers`` × ``--server-threads``; its access
    log as ``--access-log`` or ``ONECARD_ACCESS_LOG`` say) on a free port, and enrols every
    terminal over HTTP;
 2. drives load from ``--clients`` separate processes of ``--threads`` threads (one terminal per
@@ -155,8 +155,8 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(port, workers, log_path, threads=None, access_log=None):
-    """``onecard serve`` (gunicorn) on 127.0.0.1:``port``; waits until it answers. ``threads``
+def start_server(port, workers, log_path, threads=None, access_log=None, server=None):
+    """``onecard serve`` on 127.0.0.1:``port``; waits until it answers. ``server``, ``threads``
     and ``access_log`` None: what ``onecard serve`` does by default (or the environment says)."""
     log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server
     argv = [sys.executable, "-m", "onecard.cli", "serve", "--bind", f"127.0.0.1:{port}",
@@ -165,6 +165,8 @@ def start_server(port, workers, log_path, threads=None, access_log=None):
         argv += ["--threads", str(threads)]
     if access_log is not None:
         argv += ["--access-log", access_log]
+    if server is not None:
+        argv += ["--server", server]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     process.log = log
@@ -558,9 +560,11 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=2, help="load processes")
     parser.add_argument("--threads", type=int, default=4, help="threads (terminals) per process")
-    parser.add_argument("--server-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--server", default=None,
+                        help="granian or gunicorn (default: onecard serve's, ONECARD_SERVER)")
+    parser.add_argument("--server-workers", type=int, default=3, help="server worker processes")
     parser.add_argument("--server-threads", type=int, default=None,
-                        help="threads per gunicorn worker (default: onecard serve's)")
+                        help="threads per server worker (default: onecard serve's)")
     parser.add_argument("--access-log", default=None,
                         help="the server's access log: '0' off, '-' stdout (default: onecard "
                              "serve's, ONECARD_ACCESS_LOG)")
@@ -595,11 +599,13 @@ def main(argv=None):
     base_url = f"http://127.0.0.1:{port}"
     log_path = Path(tmp) / "server.log"
     threads = "default" if args.server_threads is None else args.server_threads
-    print(f"Starting onecard serve ({args.server_workers} gunicorn workers, {threads} threads "
-          f"each) on {base_url} ...", flush=True)
+    server_name = args.server or os.environ.get("ONECARD_SERVER") or "granian"
+    print(f"Starting onecard serve ({server_name}, {args.server_workers} workers, {threads} "
+          f"threads each) on {base_url} ...", flush=True)
     server = start_server(port, args.server_workers, log_path, args.server_threads,
-                          args.access_log)
-    figures = {"database": vendor, "clients": args.clients, "threads": args.threads,
+                          args.access_log, args.server)
+    figures = {"database": vendor, "server": server_name, "clients": args.clients,
+               "threads": args.threads,
                "server_workers": args.server_workers, "server_threads": threads,
                "access_log": args.access_log or os.environ.get("ONECARD_ACCESS_LOG", "default"),
                "seconds": args.seconds,
@@ -649,7 +655,7 @@ def main(argv=None):
          figures["access"]["rate"] >= TARGETS["access_rate"]),
     ]
     print()
-    print(f"| {vendor}, {args.server_workers} gunicorn workers × {threads} threads, "
+    print(f"| {vendor}, {server_name} {args.server_workers} workers × {threads} threads, "
           f"{args.clients}×{args.threads} clients | requests | per s | p50 ms | p99 ms | target "
           "| met |")
     print("|---|---:|---:|---:|---:|---|---|")

@@ -259,12 +259,24 @@ def _lock_accounts(group_customer_id, requests, locked=None):
     return accounts
 
 
+# On PostgreSQL, one index probe per client id (the unique index's leading columns), whatever
+# the statistics say: with a plain ``client_id = ANY(…)`` the planner, believing a new
+# customer's transfers few, scanned all of them and filtered (an offline batch's lookup grew
+# from 2 to 76 ms within 30,000 transfers).
+KNOWN_CLIENT_IDS_SQL = (
+    "SELECT c.id FROM unnest(%s::varchar[]) AS c(id), LATERAL (SELECT 1 FROM wallet_transfer t "
+    "WHERE t.group_customer_id = %s AND t.client_id = c.id LIMIT 1) AS hit")
+
+
 def _existing_legs(group_customer_id, client_ids):
     client_ids = sorted(set(client_ids))
     with hot_cursor() as cursor:
-        cursor.execute("SELECT DISTINCT client_id FROM wallet_transfer WHERE "  # noqa: S608
-                       f"group_customer_id = %s AND client_id {_in(client_ids)}",
-                       [group_customer_id, *_in_params(client_ids)])
+        if connection.vendor == "postgresql":
+            cursor.execute(KNOWN_CLIENT_IDS_SQL, [client_ids, group_customer_id])
+        else:
+            cursor.execute("SELECT DISTINCT client_id FROM wallet_transfer WHERE "  # noqa: S608
+                           f"group_customer_id = %s AND client_id {_in(client_ids)}",
+                           [group_customer_id, *client_ids])
         known = [row[0] for row in cursor.fetchall()]
     found = {}
     if known:  # a retry: rare, so the ORM may fetch the whole rows

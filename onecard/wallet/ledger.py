@@ -265,7 +265,7 @@ def _lock_accounts(group_customer_id, requests, locked=None):
 # statistics of an empty table the probe may still pick the (customer, time) index; the unique
 # index is picked once the table has grown (measured flat at about 1.5 ms).
 KNOWN_CLIENT_IDS_SQL = (
-    "SELECT c.id FROM unnest(%s::varchar[]) AS c(id), LATERAL (SELECT 1 FROM wallet_transfer t "
+    "SELECT c.id FROM unnest(%b::varchar[]) AS c(id), LATERAL (SELECT 1 FROM wallet_transfer t "
     "WHERE t.group_customer_id = %s AND t.client_id = c.id LIMIT 1) AS hit")
 
 
@@ -304,7 +304,7 @@ def _insert_transfers(transfers, changed=(), state=None):
     """Insert in multi-row statements, then write the ``changed`` accounts' totals; a client id
     that exists by now raises ClientIdRace (and the caller's transaction rolls back).
 
-    PostgreSQL gets one array per column (``unnest``): a short statement, whatever the batch;
+    PostgreSQL gets the rows as arrays (``_unnest_source``): a short statement, whatever the batch;
     when everything fits one chunk, the account update rides in the same statement (a
     data-modifying CTE that only updates if every row was inserted): one round trip, not two.
     """
@@ -345,9 +345,7 @@ def _insert_statement(chunk, postgres):
             if row[index] is not None:
                 row[index] = adapt(row[index])
     if postgres:
-        arrays = ", ".join(f"%s::{kind}[]" for kind in TRANSFER_TYPES)
-        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608
-        params = [list(column) for column in zip(*rows, strict=True)]
+        source, params = _unnest_source(TRANSFER_COLUMNS, TRANSFER_TYPES, rows)
     else:
         row_marks = "(" + ", ".join(["%s"] * len(TRANSFER_COLUMNS)) + ")"
         source = "VALUES " + ", ".join([row_marks] * len(chunk))
@@ -358,9 +356,37 @@ def _insert_statement(chunk, postgres):
     return sql, params
 
 
+def _unnest_source(names, types, rows):
+    """``SELECT …`` of ``rows`` for PostgreSQL: a column whose value is the same in every row is
+    one parameter, the others one array each (``unnest``). Parameters travel in binary (``%b``):
+    psycopg then neither quotes nor scans each string (a batch of 500 spent 8 ms there). The
+    text depends only on which columns vary, so a handful of texts get prepared."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    select, scalars, arrays, varying = [], [], [], []
+    for name, kind, values in zip(names, types, columns, strict=True):
+        first = values[0]
+        if all(value == first for value in values):
+            select.append(f"%b::{kind}")
+            scalars.append(first)
+        else:
+            select.append(f"r.{name}")
+            arrays.append(values)
+            varying.append((name, kind))
+    sql = "SELECT " + ", ".join(select)
+    if varying:
+        sql += (" FROM unnest(" + ", ".join(f"%b::{kind}[]" for _n, kind in varying) + ") AS r("
+                + ", ".join(name for name, _k in varying) + ")")
+    return sql, [*scalars, *arrays]
+
+
+_UPDATE_NAMES = ("dp", "cp", "dpe", "cpe", "st", "ca", "so", "sd", "id")
+_UPDATE_TYPES = ("bigint", "bigint", "bigint", "bigint", "varchar", "timestamptz", "date",
+                 "bigint", "bigint")
+
+
 def _update_statement(changed, state, postgres):
     """One UPDATE for all changed accounts (values joined from a VALUES list or, on
-    PostgreSQL, from one array per column); it ends in its WHERE clause."""
+    PostgreSQL, from ``_unnest_source``); it ends in its WHERE clause."""
     ops = connection.ops
     rows = []
     for account in changed:
@@ -373,10 +399,8 @@ def _update_statement(changed, state, postgres):
         ])
     columns = "v(dp, cp, dpe, cpe, st, ca, so, sd, id)"
     if postgres:
-        types = ("bigint", "bigint", "bigint", "bigint", "varchar", "timestamptz", "date",
-                 "bigint", "bigint")
-        source = f"unnest({', '.join(f'%s::{t}[]' for t in types)}) AS {columns}"
-        params = [list(column) for column in zip(*rows, strict=True)]
+        select, params = _unnest_source(_UPDATE_NAMES, _UPDATE_TYPES, rows)
+        source = f"({select}) AS {columns}"
         prefix = ""
     else:
         marks = "(" + ", ".join(["%s"] * 9) + ")"

@@ -814,10 +814,10 @@ def _ingest_in_database(group_customer_id, merchant_account, records, policies, 
         created_at = created[position] or now
         position += 1
         results.append(ledger.Result(record["client_id"], "ok", [
-            Transfer(pk, group_customer_id, record["client_id"], leg, debit_id,
-                     merchant_account.pk, amount, TransferKind.PURCHASE, TransferPhase.POSTED,
-                     None, None, None, None, terminal_code, record.get("card_number", ""), True,
-                     "", created_at)
+            ledger.transfer_of((
+                pk, group_customer_id, record["client_id"], leg, debit_id, merchant_account.pk,
+                amount, TransferKind.PURCHASE, TransferPhase.POSTED, None, None, None, None,
+                terminal_code, record.get("card_number", ""), True, "", created_at))
             for leg, pk, debit_id, amount in sorted(legs[record["client_id"]])]))
     return results
 

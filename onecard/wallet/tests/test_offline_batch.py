@@ -71,3 +71,18 @@ def test_a_batch_of_identical_rows_but_the_client_id(books):
         (0, books.purse.pk, books.pos1.pk, 100, "purchase", "posted", "", "A-1", True, "", AT,
          None, None, None, None)}
     assert books.balance(books.purse) == 4700
+
+
+def test_transfer_of_makes_the_model_init_would(books):
+    from onecard.wallet.ledger import transfer_of
+
+    actions.top_up(actor=books.admin, member=books.alice, amount=500, client_id="t-1",
+                   source=books.drawer)
+    stored = Transfer.objects.get(client_id="t-1")
+    values = tuple(getattr(stored, f.attname) for f in Transfer._meta.concrete_fields)
+    made, unsaved = transfer_of(values), transfer_of((None, *values[1:]))
+    assert {f.attname: getattr(made, f.attname) for f in Transfer._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in Transfer._meta.concrete_fields}
+    assert made == stored and str(made) == str(stored)
+    assert (made._state.adding, unsaved._state.adding) == (False, True)
+    assert made.credit_account == books.purse  # relations load as on any instance

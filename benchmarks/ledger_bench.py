@@ -137,6 +137,21 @@ def action_worker(database_url, seconds, seed, out):
     out.put((done, latencies))
 
 
+def _raw_sqlite(database_url):
+    """A plain sqlite3 connection with the application's own PRAGMAs (WAL, synchronous=FULL,
+    foreign keys, busy timeout, page cache: settings.DATABASES), so raw SQL runs alike."""
+    import sqlite3
+
+    from django.conf import settings
+
+    db = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None,
+                         timeout=20)
+    for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
+        if pragma.strip():
+            db.execute(pragma)
+    return db
+
+
 def raw_worker(database_url, seconds, seed, out):
     """The same purchase in hand-written SQL, through the same driver and database."""
     members, terminals = _worker_setup(database_url)
@@ -158,13 +173,7 @@ def raw_worker(database_url, seconds, seed, out):
         p = "%s"
         lock = " FOR UPDATE"
     else:
-        import sqlite3
-
-        db = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None,
-                             timeout=20)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=20000")
+        db = _raw_sqlite(database_url)
         p = "?"
         lock = ""
     done, latencies = 0, []
@@ -280,11 +289,7 @@ def raw_offline_batches(database_url, batch, rounds):
 
         db = psycopg.connect(database_url.replace("postgres://", "postgresql://", 1))
     else:
-        import sqlite3
-
-        db = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db = _raw_sqlite(database_url)
     rng = random.Random(8)
     posted, elapsed, committing = 0, 0.0, 0.0
     for _ in range(rounds):

@@ -726,7 +726,6 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
                        "FROM wallet_spendingpolicy WHERE group_customer_id = %s",
                        [group_customer_id])
         policies = {row[0]: row[1:] for row in cursor.fetchall()}
-    member_ids = sorted({r["member"].pk for r in records})
     # A record with ``flagged=True`` (a card already denied when the batch arrived) is charged
     # to the customer's offline-overdraft receivable instead of the member's purses.
     flagged = any(r.get("flagged") for r in records)
@@ -742,7 +741,7 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
                 if results is None:
                     results = _ingest_through_engine(group_customer_id, merchant_account,
                                                      records, policies, terminal_code,
-                                                     member_ids, overdraft)
+                                                     overdraft)
             return results
         except ledger.ClientIdRace:
             continue  # another upload of the same records committed first: look again
@@ -751,10 +750,11 @@ def ingest_offline_purchases(*, group_customer_id, merchant_account, records,
 
 
 def _ingest_through_engine(group_customer_id, merchant_account, records, policies,
-                           terminal_code, member_ids, overdraft):
+                           terminal_code, overdraft):
     # One statement finds and locks every purse of the batch and the merchant.
     locked = ledger.lock_purses_and(
-        member_ids, [merchant_account.pk] + ([overdraft] if overdraft else []))
+        sorted({r["member"].pk for r in records}),
+        [merchant_account.pk] + ([overdraft] if overdraft else []))
     purses = {(a.member_id, a.kind): a.pk for a in locked.values() if a.member_id}
     requests, early = _offline_requests(records, purses, policies, merchant_account,
                                         terminal_code, overdraft)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from onecard.wallet import actions
 from onecard.wallet.choices import AccountKind
+from onecard.wallet.ledger import transfer_of
 from onecard.wallet.models import Transfer
 
 AT = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
@@ -74,8 +75,6 @@ def test_a_batch_of_identical_rows_but_the_client_id(books):
 
 
 def test_transfer_of_makes_the_model_init_would(books):
-    from onecard.wallet.ledger import transfer_of
-
     actions.top_up(actor=books.admin, member=books.alice, amount=500, client_id="t-1",
                    source=books.drawer)
     stored = Transfer.objects.get(client_id="t-1")
